@@ -118,7 +118,10 @@ mod tests {
         for &auth in AuthType::ALL {
             assert_eq!(AuthType::try_from(auth.id()), Ok(auth));
         }
-        assert_eq!(AuthType::try_from(5), Err(ResponseStatus::AuthenticatorDoesNotExist));
+        assert_eq!(
+            AuthType::try_from(5),
+            Err(ResponseStatus::AuthenticatorDoesNotExist)
+        );
     }
 
     #[test]

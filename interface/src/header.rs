@@ -94,7 +94,10 @@ pub struct RawHeader {
 
 /// The `N` bytes at `offset`. Every caller passes a constant offset that
 /// with `N` stays inside the 36-byte array.
-#[allow(clippy::indexing_slicing, reason = "constant offsets within a fixed-size array")]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "constant offsets within a fixed-size array"
+)]
 fn field<const N: usize>(bytes: &[u8; WIRE_HEADER_LEN], offset: usize) -> [u8; N] {
     let mut out = [0u8; N];
     out.copy_from_slice(&bytes[offset..offset + N]);
@@ -159,7 +162,10 @@ impl RawHeader {
     }
 
     /// Encodes the header into its 36 bytes.
-    #[allow(clippy::indexing_slicing, reason = "constant offsets within a fixed-size array")]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "constant offsets within a fixed-size array"
+    )]
     pub fn encode(&self) -> [u8; WIRE_HEADER_LEN] {
         let mut out = [0u8; WIRE_HEADER_LEN];
         let mut put = |offset: usize, value: &[u8]| {

@@ -53,7 +53,10 @@ fn read_exact_vec<R: Read + ?Sized>(reader: &mut R, len: usize) -> Result<Vec<u8
 }
 
 /// The length as the header's field, or `limit_status` if it does not fit.
-fn wire_len<T: TryFrom<usize>>(len: usize, limit_status: ResponseStatus) -> Result<T, ResponseStatus> {
+fn wire_len<T: TryFrom<usize>>(
+    len: usize,
+    limit_status: ResponseStatus,
+) -> Result<T, ResponseStatus> {
     T::try_from(len).map_err(|_| limit_status)
 }
 
@@ -124,7 +127,8 @@ impl Request {
             return Err(fail(ResponseStatus::BodySizeExceedsLimit));
         }
         let body = Body::new(read_exact_vec(reader, body_len).map_err(fail)?);
-        let auth = AuthBuffer::new(read_exact_vec(reader, usize::from(raw.auth_len)).map_err(fail)?);
+        let auth =
+            AuthBuffer::new(read_exact_vec(reader, usize::from(raw.auth_len)).map_err(fail)?);
         Ok(Request { header, body, auth })
     }
 

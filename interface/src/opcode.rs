@@ -173,13 +173,20 @@ mod tests {
     #[test]
     fn unknown_codes_answer_opcode_does_not_exist() {
         for code in [0u32, 0x1D, 0x21, u32::MAX] {
-            assert_eq!(Opcode::try_from(code), Err(ResponseStatus::OpcodeDoesNotExist));
+            assert_eq!(
+                Opcode::try_from(code),
+                Err(ResponseStatus::OpcodeDoesNotExist)
+            );
         }
     }
 
     #[test]
     fn unauthenticated_opcodes_are_the_documented_ones() {
-        let anyone: Vec<Opcode> = Opcode::ALL.iter().copied().filter(|o| !o.needs_auth()).collect();
+        let anyone: Vec<Opcode> = Opcode::ALL
+            .iter()
+            .copied()
+            .filter(|o| !o.needs_auth())
+            .collect();
         assert_eq!(
             anyone,
             [
@@ -196,13 +203,21 @@ mod tests {
 
     #[test]
     fn only_list_clients_and_delete_client_are_admin() {
-        let admin: Vec<Opcode> = Opcode::ALL.iter().copied().filter(|o| o.is_admin()).collect();
+        let admin: Vec<Opcode> = Opcode::ALL
+            .iter()
+            .copied()
+            .filter(|o| o.is_admin())
+            .collect();
         assert_eq!(admin, [Opcode::ListClients, Opcode::DeleteClient]);
     }
 
     #[test]
     fn core_opcodes_are_the_service_ones() {
-        let core: Vec<Opcode> = Opcode::ALL.iter().copied().filter(|o| o.is_core()).collect();
+        let core: Vec<Opcode> = Opcode::ALL
+            .iter()
+            .copied()
+            .filter(|o| o.is_core())
+            .collect();
         assert_eq!(
             core,
             [

@@ -101,8 +101,14 @@ mod tests {
         for &provider in ProviderId::ALL {
             assert_eq!(ProviderId::try_from(provider.id()), Ok(provider));
         }
-        assert_eq!(ProviderId::try_from(6), Err(ResponseStatus::ProviderDoesNotExist));
-        assert_eq!(ProviderId::try_from(255), Err(ResponseStatus::ProviderDoesNotExist));
+        assert_eq!(
+            ProviderId::try_from(6),
+            Err(ResponseStatus::ProviderDoesNotExist)
+        );
+        assert_eq!(
+            ProviderId::try_from(255),
+            Err(ResponseStatus::ProviderDoesNotExist)
+        );
     }
 
     #[test]
@@ -119,7 +125,10 @@ mod tests {
             ProviderId::Pkcs11.uuid().to_string(),
             "30e39502-eba6-4d60-a4af-c518b7f5e38f"
         );
-        assert_eq!(ProviderId::Tpm.uuid().to_string(), "1e4954a4-ff21-46d3-ab0c-661eeb667e1d");
+        assert_eq!(
+            ProviderId::Tpm.uuid().to_string(),
+            "1e4954a4-ff21-46d3-ab0c-661eeb667e1d"
+        );
         assert_eq!(
             ProviderId::TrustedService.uuid().to_string(),
             "71129441-508a-4da6-b6e8-7b98a777e4c0"

@@ -142,7 +142,13 @@ impl ResponseStatus {
 
 impl fmt::Display for ResponseStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({:?}, code {})", self.description(), self, self.code())
+        write!(
+            f,
+            "{} ({:?}, code {})",
+            self.description(),
+            self,
+            self.code()
+        )
     }
 }
 

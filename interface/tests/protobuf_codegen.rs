@@ -62,7 +62,10 @@ fn generate(out_dir: &Path) {
     let mut config = prost_build::Config::new();
     config.out_dir(out_dir).include_file("mod.rs");
     for message in SECRET_MESSAGES {
-        config.message_attribute(message, "#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]");
+        config.message_attribute(
+            message,
+            "#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]",
+        );
     }
     for field in NOT_SECRET_FIELDS {
         config.field_attribute(field, "#[zeroize(skip)]");
@@ -73,7 +76,13 @@ fn generate(out_dir: &Path) {
 fn rust_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .expect("read generated directory")
-        .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".rs"))
         .collect();
     names.sort();

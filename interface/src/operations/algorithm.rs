@@ -163,14 +163,17 @@ impl TryFrom<Aead> for w::Aead {
             Aead::AeadWithDefaultLengthTag(alg) => {
                 w::aead::Variant::AeadWithDefaultLengthTag(aead_default_tag_to_wire(alg))
             }
-            Aead::AeadWithShortenedTag { aead_alg, tag_length } => {
-                w::aead::Variant::AeadWithShortenedTag(w::aead::AeadWithShortenedTag {
-                    aead_alg: aead_default_tag_to_wire(aead_alg),
-                    tag_length: length_to_wire(tag_length)?,
-                })
-            }
+            Aead::AeadWithShortenedTag {
+                aead_alg,
+                tag_length,
+            } => w::aead::Variant::AeadWithShortenedTag(w::aead::AeadWithShortenedTag {
+                aead_alg: aead_default_tag_to_wire(aead_alg),
+                tag_length: length_to_wire(tag_length)?,
+            }),
         };
-        Ok(w::Aead { variant: Some(variant) })
+        Ok(w::Aead {
+            variant: Some(variant),
+        })
     }
 }
 
@@ -199,7 +202,9 @@ impl From<FullLengthMac> for w::mac::FullLength {
             FullLengthMac::CbcMac => V::CbcMac(f::CbcMac {}),
             FullLengthMac::Cmac => V::Cmac(f::Cmac {}),
         };
-        w::mac::FullLength { variant: Some(variant) }
+        w::mac::FullLength {
+            variant: Some(variant),
+        }
     }
 }
 
@@ -223,16 +228,23 @@ impl TryFrom<Mac> for w::Mac {
     fn try_from(mac: Mac) -> Result<Self, Self::Error> {
         let variant = match mac {
             Mac::FullLength(full) => w::mac::Variant::FullLength(full.into()),
-            Mac::Truncated { mac_alg, mac_length } => w::mac::Variant::Truncated(w::mac::Truncated {
+            Mac::Truncated {
+                mac_alg,
+                mac_length,
+            } => w::mac::Variant::Truncated(w::mac::Truncated {
                 mac_alg: Some(mac_alg.into()),
                 mac_length: length_to_wire(mac_length)?,
             }),
         };
-        Ok(w::Mac { variant: Some(variant) })
+        Ok(w::Mac {
+            variant: Some(variant),
+        })
     }
 }
 
-fn sign_hash_from_wire(hash: Option<w::asymmetric_signature::SignHash>) -> Result<SignHash, ResponseStatus> {
+fn sign_hash_from_wire(
+    hash: Option<w::asymmetric_signature::SignHash>,
+) -> Result<SignHash, ResponseStatus> {
     use w::asymmetric_signature::sign_hash::Variant as V;
     match required(required(hash)?.variant)? {
         V::Any(_) => Ok(SignHash::Any),
@@ -246,7 +258,9 @@ fn sign_hash_to_wire(hash: SignHash) -> Option<w::asymmetric_signature::SignHash
         SignHash::Any => V::Any(Any {}),
         SignHash::Specific(hash) => V::Specific(hash_to_wire(hash)),
     };
-    Some(w::asymmetric_signature::SignHash { variant: Some(variant) })
+    Some(w::asymmetric_signature::SignHash {
+        variant: Some(variant),
+    })
 }
 
 impl TryFrom<w::AsymmetricSignature> for AsymmetricSignature {
@@ -277,10 +291,14 @@ impl From<AsymmetricSignature> for w::AsymmetricSignature {
     fn from(alg: AsymmetricSignature) -> Self {
         use w::asymmetric_signature::{self as s, Variant as V};
         let variant = match alg {
-            AsymmetricSignature::RsaPkcs1v15Sign { hash_alg } => V::RsaPkcs1v15Sign(s::RsaPkcs1v15Sign {
-                hash_alg: sign_hash_to_wire(hash_alg),
-            }),
-            AsymmetricSignature::RsaPkcs1v15SignRaw => V::RsaPkcs1v15SignRaw(s::RsaPkcs1v15SignRaw {}),
+            AsymmetricSignature::RsaPkcs1v15Sign { hash_alg } => {
+                V::RsaPkcs1v15Sign(s::RsaPkcs1v15Sign {
+                    hash_alg: sign_hash_to_wire(hash_alg),
+                })
+            }
+            AsymmetricSignature::RsaPkcs1v15SignRaw => {
+                V::RsaPkcs1v15SignRaw(s::RsaPkcs1v15SignRaw {})
+            }
             AsymmetricSignature::RsaPss { hash_alg } => V::RsaPss(s::RsaPss {
                 hash_alg: sign_hash_to_wire(hash_alg),
             }),
@@ -294,7 +312,9 @@ impl From<AsymmetricSignature> for w::AsymmetricSignature {
                 })
             }
         };
-        w::AsymmetricSignature { variant: Some(variant) }
+        w::AsymmetricSignature {
+            variant: Some(variant),
+        }
     }
 }
 
@@ -321,7 +341,9 @@ impl From<AsymmetricEncryption> for w::AsymmetricEncryption {
                 hash_alg: hash_to_wire(hash_alg),
             }),
         };
-        w::AsymmetricEncryption { variant: Some(variant) }
+        w::AsymmetricEncryption {
+            variant: Some(variant),
+        }
     }
 }
 
@@ -358,7 +380,9 @@ impl From<KeyDerivation> for w::KeyDerivation {
                 hash_alg: hash_to_wire(hash_alg),
             }),
         };
-        w::KeyDerivation { variant: Some(variant) }
+        w::KeyDerivation {
+            variant: Some(variant),
+        }
     }
 }
 
@@ -389,7 +413,9 @@ impl From<KeyAgreement> for w::KeyAgreement {
                 })
             }
         };
-        w::KeyAgreement { variant: Some(variant) }
+        w::KeyAgreement {
+            variant: Some(variant),
+        }
     }
 }
 
@@ -405,7 +431,9 @@ impl TryFrom<wire::Algorithm> for Algorithm {
             V::Cipher(cipher) => Algorithm::Cipher(cipher_from_wire(cipher)?),
             V::Aead(aead) => Algorithm::Aead(aead.try_into()?),
             V::AsymmetricSignature(sign) => Algorithm::AsymmetricSignature(sign.try_into()?),
-            V::AsymmetricEncryption(encrypt) => Algorithm::AsymmetricEncryption(encrypt.try_into()?),
+            V::AsymmetricEncryption(encrypt) => {
+                Algorithm::AsymmetricEncryption(encrypt.try_into()?)
+            }
             V::KeyAgreement(agree) => Algorithm::KeyAgreement(agree.try_into()?),
             V::KeyDerivation(derive) => Algorithm::KeyDerivation(derive.try_into()?),
         })
@@ -428,6 +456,8 @@ impl TryFrom<Algorithm> for wire::Algorithm {
             Algorithm::KeyAgreement(agree) => V::KeyAgreement(agree.into()),
             Algorithm::KeyDerivation(derive) => V::KeyDerivation(derive.into()),
         };
-        Ok(wire::Algorithm { variant: Some(variant) })
+        Ok(wire::Algorithm {
+            variant: Some(variant),
+        })
     }
 }

@@ -18,7 +18,9 @@ impl Wire for Operation {
     type Message = wire::Operation;
 
     fn into_wire(self) -> WireResult<wire::Operation> {
-        Ok(wire::Operation { client: self.client })
+        Ok(wire::Operation {
+            client: self.client,
+        })
     }
 
     fn from_wire(message: wire::Operation) -> WireResult<Self> {

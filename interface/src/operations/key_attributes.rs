@@ -6,7 +6,7 @@
 //! verify a hash implies permission to sign or verify a message.
 #![allow(deprecated)] // DES, ARC4 and weak curves are on the wire; policy is the service's.
 
-use super::algorithm::{required, length_from_wire, length_to_wire};
+use super::algorithm::{length_from_wire, length_to_wire, required};
 use crate::ResponseStatus;
 use crate::generated::psa_key_attributes as wire;
 use psa_crypto::types::key::{Attributes, DhFamily, EccFamily, Lifetime, Policy, Type, UsageFlags};
@@ -117,7 +117,9 @@ impl From<Type> for wire::KeyType {
                 group_family: dh_family_to_wire(group_family),
             }),
         };
-        wire::KeyType { variant: Some(variant) }
+        wire::KeyType {
+            variant: Some(variant),
+        }
     }
 }
 

@@ -20,7 +20,9 @@ impl Wire for Result {
     type Message = wire::Result;
 
     fn into_wire(self) -> WireResult<wire::Result> {
-        Ok(wire::Result { clients: self.clients })
+        Ok(wire::Result {
+            clients: self.clients,
+        })
     }
 
     fn from_wire(message: wire::Result) -> WireResult<Self> {

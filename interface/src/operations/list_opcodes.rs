@@ -50,7 +50,11 @@ impl Wire for Result {
 
     fn from_wire(message: wire::Result) -> WireResult<Self> {
         Ok(Result {
-            opcodes: message.opcodes.into_iter().filter_map(Opcode::from_code).collect(),
+            opcodes: message
+                .opcodes
+                .into_iter()
+                .filter_map(Opcode::from_code)
+                .collect(),
         })
     }
 }

@@ -71,10 +71,12 @@ impl Wire for Operation {
     fn from_wire(message: wire::Operation) -> WireResult<Self> {
         use wire::prepare_key_attestation_params::Mechanism;
         let parameters = match required(required(message.parameters)?.mechanism)? {
-            Mechanism::ActivateCredential(params) => PrepareKeyAttestationParams::ActivateCredential {
-                attested_key_name: params.attested_key_name,
-                attesting_key_name: optional_name(params.attesting_key_name),
-            },
+            Mechanism::ActivateCredential(params) => {
+                PrepareKeyAttestationParams::ActivateCredential {
+                    attested_key_name: params.attested_key_name,
+                    attesting_key_name: optional_name(params.attesting_key_name),
+                }
+            }
         };
         Ok(Operation { parameters })
     }

@@ -23,7 +23,9 @@ impl Wire for Operation {
     type Message = wire::Operation;
 
     fn into_wire(self) -> WireResult<wire::Operation> {
-        Ok(wire::Operation { key_name: self.key_name })
+        Ok(wire::Operation {
+            key_name: self.key_name,
+        })
     }
 
     fn from_wire(message: wire::Operation) -> WireResult<Self> {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order, cheapest first. This is the README's test
+# command and what .ci/run calls.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+start=$(date +%s)
+for check in check-format versions supply-chain clippy test package offline-build msrv selftest-policy fuzz-smoke; do
+    bash "ci/$check.sh"
+done
+step "all checks passed in $(( $(date +%s) - start ))s"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The dependency policy (SECURITY.md, "Dependency issues"), fully offline:
+#  1. the ignore list is complete and no review date has passed;
+#  2. cargo-deny: advisories, licences, bans, sources (deny.toml);
+#  3. cargo-audit on Cargo.lock.
+# Both tools read the RustSec snapshot in ../shared/advisory-db (or
+# $PSEC_ADVISORY_DB) and ignore exactly the advisories of
+# ci/advisory-ignores.toml. They run with no network at all.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+snapshot="${PSEC_ADVISORY_DB:-$PSEC_ROOT/../shared/advisory-db}"
+[ -d "$snapshot/crates" ] || {
+    echo "no advisory database at $snapshot (set PSEC_ADVISORY_DB)" >&2
+    exit 1
+}
+
+install_tool cargo-deny 0.20.2 cargo deny
+install_tool cargo-audit 0.22.2 cargo audit
+
+step "ignored advisories: complete, none past its review date"
+run python3 ci/advisory_ignores.py check
+
+step "advisory database: the snapshot as a git repository dated as the snapshot"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# SNAPSHOT holds "<commit> <ISO date>"; commit the copy with that date so the
+# staleness limit in deny.toml measures the data's real age.
+snapshot_date="$(awk '{print $2}' "$snapshot/SNAPSHOT" 2>/dev/null || true)"
+snapshot_date="${snapshot_date:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}"
+mkdir -p "$work/source"
+cp -R "$snapshot/." "$work/source/"
+(
+    cd "$work/source"
+    git init -q -b main
+    git add -A
+    GIT_AUTHOR_DATE="$snapshot_date" GIT_COMMITTER_DATE="$snapshot_date" \
+        git -c user.name=psec-ci -c user.email=ci@psec.invalid commit -q -m "advisory-db snapshot"
+)
+echo "snapshot of $snapshot_date in $work/source"
+
+# Run a command with no network, where this machine allows it (root can
+# unshare a network namespace); elsewhere run it as it is, saying so.
+offline() {
+    if unshare --net true 2>/dev/null; then
+        run unshare --net "$@"
+    else
+        echo "(cannot unshare the network here; running with it)"
+        run "$@"
+    fi
+}
+
+step "cargo-deny: advisories, licences, bans, sources"
+python3 ci/advisory_ignores.py deny-config deny.toml "$work/deny.toml" \
+    "$work/deny-db" "file://$work/source"
+# Clone the database from the local repository (no network), then check
+# with fetching disabled.
+offline cargo deny --config "$work/deny.toml" fetch db
+offline cargo deny --offline --locked --config "$work/deny.toml" check
+
+step "cargo-audit on Cargo.lock"
+# shellcheck disable=SC2046 # one word per --ignore argument
+offline cargo audit --no-fetch --stale --db "$work/source" \
+    $(python3 ci/advisory_ignores.py audit-args) --file Cargo.lock

@@ -14,7 +14,7 @@ failures=0
 copy_workspace() {
     local dest="$scratch/$1"
     mkdir -p "$dest"
-    tar -C "$PSEC_ROOT" --exclude=./target --exclude=./fuzz/target -cf - . | tar -C "$dest" -xf -
+    tar -C "$PSEC_ROOT" --exclude=./target --exclude=./fuzz/target --exclude=./.git -cf - . | tar -C "$dest" -xf -
     echo "$dest"
 }
 export CARGO_TARGET_DIR="$PSEC_ROOT/target/selftest"
@@ -97,7 +97,12 @@ sed -i 's/^\[dependencies\]$/[dependencies]\nneeds-newer-rust = { path = "..\/ne
 relock "$ws"
 expect_failure dependency-needs-newer-rust "needs-newer-rust 1.0.0 needs Rust 1.99" bash "$ws/ci/msrv.sh"
 
-# 5. A crate that cannot be packaged: its package leaves out a source file.
+# 5. A crate that raises its own MSRV above the workspace's.
+ws="$(copy_workspace crate-raises-msrv)"
+sed -i 's/^rust-version.workspace = true$/rust-version = "1.90"/' "$ws/interface/Cargo.toml"
+expect_failure crate-raises-msrv "workspace MSRV is 1.85" bash "$ws/ci/versions.sh"
+
+# 6. A crate that cannot be packaged: its package leaves out a source file.
 ws="$(copy_workspace unpackageable)"
 sed -i 's|^include = \["src/\*\*/\*.rs",|include = ["src/lib.rs",|' "$ws/interface/Cargo.toml"
 expect_failure unpackageable-crate "failed to verify" bash "$ws/ci/package.sh"
@@ -107,4 +112,4 @@ if [ "$failures" -ne 0 ]; then
     echo "$failures self-test(s) failed"
     exit 1
 fi
-echo "all 5 self-tests failed their checks as they should"
+echo "all 6 self-tests failed their checks as they should"

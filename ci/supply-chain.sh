@@ -23,20 +23,25 @@ run python3 ci/advisory_ignores.py check
 step "advisory database: the snapshot as a git repository dated as the snapshot"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# SNAPSHOT holds "<commit> <ISO date>"; commit the copy with that date so the
-# staleness limit in deny.toml measures the data's real age.
+# SNAPSHOT holds "<commit> <ISO date>". The copy is committed with that date
+# and its HEAD file given that time, so that cargo-deny (which dates a
+# database by those) measures the data's real age against
+# maximum-db-staleness in deny.toml.
 snapshot_date="$(awk '{print $2}' "$snapshot/SNAPSHOT" 2>/dev/null || true)"
 snapshot_date="${snapshot_date:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}"
-mkdir -p "$work/source"
-cp -R "$snapshot/." "$work/source/"
+db_url="https://github.com/rustsec/advisory-db"
+db="$work/deny-db/$(python3 ci/deny_db_dir.py "$db_url")"
+mkdir -p "$db"
+cp -R "$snapshot/." "$db/"
 (
-    cd "$work/source"
+    cd "$db"
     git init -q -b main
     git add -A
     GIT_AUTHOR_DATE="$snapshot_date" GIT_COMMITTER_DATE="$snapshot_date" \
         git -c user.name=psec-ci -c user.email=ci@psec.invalid commit -q -m "advisory-db snapshot"
+    touch -d "$snapshot_date" .git/HEAD
 )
-echo "snapshot of $snapshot_date in $work/source"
+echo "snapshot of $snapshot_date, where cargo-deny looks for $db_url"
 
 # Run a command with no network, where this machine allows it (root can
 # unshare a network namespace); elsewhere run it as it is, saying so.
@@ -50,14 +55,10 @@ offline() {
 }
 
 step "cargo-deny: advisories, licences, bans, sources"
-python3 ci/advisory_ignores.py deny-config deny.toml "$work/deny.toml" \
-    "$work/deny-db" "file://$work/source"
-# Clone the database from the local repository (no network), then check
-# with fetching disabled.
-offline cargo deny --config "$work/deny.toml" fetch db
+python3 ci/advisory_ignores.py deny-config deny.toml "$work/deny.toml" "$work/deny-db" "$db_url"
 offline cargo deny --offline --locked --config "$work/deny.toml" check
 
 step "cargo-audit on Cargo.lock"
 # shellcheck disable=SC2046 # one word per --ignore argument
-offline cargo audit --no-fetch --stale --db "$work/source" \
+offline cargo audit --no-fetch --stale --db "$db" \
     $(python3 ci/advisory_ignores.py audit-args) --file Cargo.lock

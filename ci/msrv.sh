@@ -7,8 +7,11 @@ msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))[
 step "MSRV $msrv: dependencies in Cargo.lock"
 run python3 ci/workspace_policy.py msrv-lock
 step "MSRV $msrv: build and test every crate with Rust $msrv"
-if ! rustup toolchain list | grep -q "^$msrv"; then
-    run rustup toolchain install "$msrv" --profile minimal
+# rustup names toolchains by full version: 1.85 is 1.85.0.
+toolchain="$msrv"
+[[ "$toolchain" =~ ^[0-9]+\.[0-9]+$ ]] && toolchain="$toolchain.0"
+if ! rustup toolchain list | grep -q "^$toolchain-"; then
+    run rustup toolchain install "$toolchain" --profile minimal
 fi
 # A separate target directory: artefacts of two compilers do not mix.
-CARGO_TARGET_DIR="$PSEC_ROOT/target/msrv" run cargo "+$msrv" test --workspace --locked
+CARGO_TARGET_DIR="$PSEC_ROOT/target/msrv" run cargo "+$toolchain" test --workspace --locked

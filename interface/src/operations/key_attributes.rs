@@ -225,3 +225,17 @@ pub(crate) fn attributes_to_wire(
 ) -> Result<Option<wire::KeyAttributes>, ResponseStatus> {
     Ok(Some(attributes.try_into()?))
 }
+
+/// Encodes key attributes as the protobuf `KeyAttributes` message: a stable,
+/// documented format for storing attributes (the key info store uses it).
+pub fn encode_key_attributes(attributes: Attributes) -> Result<Vec<u8>, ResponseStatus> {
+    use prost::Message;
+    Ok(wire::KeyAttributes::try_from(attributes)?.encode_to_vec())
+}
+
+/// Decodes key attributes written by [`encode_key_attributes`]. The lifetime
+/// comes back as [`Lifetime::Persistent`].
+pub fn decode_key_attributes(bytes: &[u8]) -> Result<Attributes, ResponseStatus> {
+    use prost::Message;
+    wire::KeyAttributes::decode(bytes)?.try_into()
+}

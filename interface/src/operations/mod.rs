@@ -12,7 +12,9 @@ use crate::{Opcode, ResponseStatus};
 use prost::Message;
 
 pub(crate) mod algorithm;
-pub(crate) mod key_attributes;
+mod key_attributes;
+
+pub use key_attributes::{decode_key_attributes, encode_key_attributes};
 
 pub mod attest_key;
 pub mod can_do_crypto;

@@ -1,0 +1,47 @@
+//! The contract between the psec service and its crypto backends.
+//!
+//! - [`Provider`] says who a backend is and which capabilities it has; each
+//!   capability is a small trait ([`KeyManagement`], [`AsymmetricSigning`],
+//!   [`Aead`], ...). [`supported_opcodes`] derives the opcode list from the
+//!   capabilities, and [`execute`] routes an operation to the right one, so
+//!   neither can drift from what the provider implements.
+//! - [`ProviderError`] is the one error of every provider; [`ProviderError::status`]
+//!   is the one place it becomes a wire [`ResponseStatus`].
+//! - [`KeyStore`] is the key info store as providers see it: which backend
+//!   key belongs to which application's key name, changed in steps that a
+//!   crash at any point leaves recoverable.
+//!
+//! ```
+//! use psec_provider::{supported_opcodes, Provider};
+//! use psec_interface::operations::list_providers::ProviderInfo;
+//! use psec_interface::{Opcode, ProviderId};
+//!
+//! /// A provider with no capability at all.
+//! struct Empty;
+//! impl Provider for Empty {
+//!     fn info(&self) -> ProviderInfo {
+//!         ProviderInfo {
+//!             uuid: ProviderId::MbedCrypto.uuid(),
+//!             description: "does nothing".into(),
+//!             vendor: "nobody".into(),
+//!             version_maj: 0,
+//!             version_min: 1,
+//!             version_rev: 0,
+//!             id: ProviderId::MbedCrypto,
+//!         }
+//!     }
+//! }
+//! assert!(supported_opcodes(&Empty).is_empty());
+//! ```
+
+mod capabilities;
+mod error;
+mod key_store;
+
+pub use capabilities::{
+    Aead, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Cipher, Hashing,
+    KeyAgreement, KeyExport, KeyManagement, Mac, Provider, Random, execute, supported_opcodes,
+};
+pub use error::ProviderError;
+pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
+pub use psec_interface;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of ci/all.sh: figures, not pass/fail): builds psecd
+# and psec-bench in release mode, starts psecd on a temporary socket, and
+# measures Ping and ECDSA P-256 sign-hash round trips at 1 and 8 clients
+# beside the same signature done in-process.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+iterations="${1:-2000}"
+step "release build"
+run cargo build --release --locked -p psec-service -p psec-bench
+work="$(mktemp -d)"
+cat >"$work/config.toml" <<CONFIG
+[core_settings]
+allow_root = true
+log_level = "error"
+working_directory = "$work/mbed"
+[listener]
+listener_type = "DomainSocket"
+timeout = 2000
+socket_path = "$work/parsec.sock"
+[authenticator]
+auth_type = "Direct"
+[[key_manager]]
+name = "sqlite-manager"
+manager_type = "SQLite"
+sqlite_db_path = "$work/keys.sqlite3"
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "sqlite-manager"
+CONFIG
+target/release/psecd --config "$work/config.toml" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+deadline=$((SECONDS + 30))
+until [ -S "$work/parsec.sock" ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "psecd exited" >&2; exit 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { echo "psecd did not start" >&2; exit 1; }
+    sleep 0.05
+done
+step "benchmark, $iterations operations per client"
+(cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations")

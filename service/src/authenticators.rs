@@ -1,0 +1,253 @@
+//! Authenticators: who is asking.
+//!
+//! Several may be enabled at once (Parsec allows one); the auth type in the
+//! request header picks which one reads the request's auth bytes.
+
+use crate::config::{self, AuthenticatorConfig};
+use psec_interface::operations::list_authenticators::AuthenticatorInfo;
+use psec_interface::{AuthBuffer, AuthType, ResponseStatus};
+use psec_provider::Application;
+
+/// The credentials of the process at the other end of the socket, from
+/// SO_PEERCRED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerCredentials {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// One enabled authenticator and its administrators.
+#[derive(Debug, Clone)]
+struct Enabled {
+    auth_type: AuthType,
+    admins: Vec<String>,
+}
+
+/// The enabled authenticators, in configuration order.
+#[derive(Debug, Clone)]
+pub struct Authenticators {
+    enabled: Vec<Enabled>,
+}
+
+/// Why a request could not be authenticated; each is a wire status.
+pub type AuthError = ResponseStatus;
+
+impl Authenticators {
+    /// The authenticators of the configuration. JWT-SVID is refused with a
+    /// clear error: psec does not implement it yet.
+    pub fn from_config(configs: &[AuthenticatorConfig]) -> Result<Self, String> {
+        let enabled = configs
+            .iter()
+            .map(|c| {
+                let auth_type = match c.auth_type {
+                    config::AuthType::Direct => AuthType::Direct,
+                    config::AuthType::UnixPeerCredentials => AuthType::UnixPeerCredentials,
+                    config::AuthType::JwtSvid => {
+                        return Err("[authenticator] auth_type = \"JwtSvid\" is not supported by psec yet; \
+                                    valid: \"Direct\", \"UnixPeerCredentials\""
+                            .to_string());
+                    }
+                };
+                Ok(Enabled {
+                    auth_type,
+                    admins: c.admins.iter().map(|a| a.name.clone()).collect(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Authenticators { enabled })
+    }
+
+    /// Authenticates a request. `NoAuth` gives no application; an auth type
+    /// that is not enabled gives `AuthenticatorNotRegistered`; credentials
+    /// that do not check out give `AuthenticationError`.
+    pub fn authenticate(
+        &self,
+        auth_type: AuthType,
+        auth: &AuthBuffer,
+        peer: Option<PeerCredentials>,
+    ) -> Result<Option<Application>, AuthError> {
+        if auth_type == AuthType::NoAuth {
+            return Ok(None);
+        }
+        if !self.enabled.iter().any(|e| e.auth_type == auth_type) {
+            return Err(ResponseStatus::AuthenticatorNotRegistered);
+        }
+        let name = match auth_type {
+            AuthType::Direct => direct(auth)?,
+            AuthType::UnixPeerCredentials => unix_peer(auth, peer)?,
+            _ => return Err(ResponseStatus::AuthenticatorNotRegistered),
+        };
+        Ok(Some(Application::new(auth_type, name)))
+    }
+
+    /// Whether `app` is an administrator of the authenticator that
+    /// authenticated it.
+    pub fn is_admin(&self, app: &Application) -> bool {
+        self.enabled
+            .iter()
+            .any(|e| e.auth_type == app.auth && e.admins.contains(&app.name))
+    }
+
+    /// The auth type of the first enabled authenticator (the one a store
+    /// that knows no auth types files its keys under).
+    pub fn primary(&self) -> Option<AuthType> {
+        self.enabled.first().map(|e| e.auth_type)
+    }
+
+    /// For ListAuthenticators, in configuration order.
+    pub fn infos(&self) -> Vec<AuthenticatorInfo> {
+        let (maj, min, rev) = crate::version();
+        self.enabled
+            .iter()
+            .map(|e| AuthenticatorInfo {
+                description: match e.auth_type {
+                    AuthType::Direct => {
+                        "Direct authenticator: the application name is taken from the request"
+                    }
+                    AuthType::UnixPeerCredentials => {
+                        "Unix peer credentials authenticator: the application is the client's UID"
+                    }
+                    _ => "authenticator",
+                }
+                .to_string(),
+                version_maj: maj,
+                version_min: min,
+                version_rev: rev,
+                id: e.auth_type,
+            })
+            .collect()
+    }
+}
+
+/// Direct: the auth bytes are the application name, non-empty UTF-8.
+fn direct(auth: &AuthBuffer) -> Result<String, AuthError> {
+    let name =
+        std::str::from_utf8(auth.bytes()).map_err(|_| ResponseStatus::AuthenticationError)?;
+    if name.is_empty() {
+        return Err(ResponseStatus::AuthenticationError);
+    }
+    Ok(name.to_string())
+}
+
+/// Unix peer credentials: the auth bytes are the client's UID, 4 bytes
+/// little-endian, and must be the UID the kernel reports for the peer.
+fn unix_peer(auth: &AuthBuffer, peer: Option<PeerCredentials>) -> Result<String, AuthError> {
+    let claimed: [u8; 4] = auth
+        .bytes()
+        .try_into()
+        .map_err(|_| ResponseStatus::AuthenticationError)?;
+    let peer = peer.ok_or(ResponseStatus::AuthenticationError)?;
+    if u32::from_le_bytes(claimed) != peer.uid {
+        return Err(ResponseStatus::AuthenticationError);
+    }
+    Ok(peer.uid.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Admin;
+
+    fn both() -> Authenticators {
+        let config = |auth_type, admins: &[&str]| AuthenticatorConfig {
+            auth_type,
+            admins: admins
+                .iter()
+                .map(|a| Admin {
+                    name: a.to_string(),
+                })
+                .collect(),
+            workload_endpoint: None,
+        };
+        Authenticators::from_config(&[
+            config(config::AuthType::UnixPeerCredentials, &["0"]),
+            config(config::AuthType::Direct, &["root-app"]),
+        ])
+        .unwrap()
+    }
+
+    const PEER: Option<PeerCredentials> = Some(PeerCredentials {
+        uid: 1000,
+        gid: 1000,
+    });
+
+    #[test]
+    fn direct_takes_the_name_from_the_request() {
+        let app = both()
+            .authenticate(AuthType::Direct, &AuthBuffer::from("alice"), None)
+            .unwrap();
+        assert_eq!(app, Some(Application::new(AuthType::Direct, "alice")));
+    }
+
+    #[test]
+    fn direct_refuses_empty_and_non_utf8_names() {
+        let a = both();
+        for bytes in [vec![], vec![0xff, 0xfe]] {
+            let result = a.authenticate(AuthType::Direct, &AuthBuffer::new(bytes), None);
+            assert_eq!(result, Err(ResponseStatus::AuthenticationError));
+        }
+    }
+
+    #[test]
+    fn unix_peer_credentials_accepts_only_the_peers_own_uid() {
+        let a = both();
+        let app = a
+            .authenticate(
+                AuthType::UnixPeerCredentials,
+                &AuthBuffer::new(1000u32.to_le_bytes().to_vec()),
+                PEER,
+            )
+            .unwrap();
+        assert_eq!(
+            app,
+            Some(Application::new(AuthType::UnixPeerCredentials, "1000"))
+        );
+        let lie = a.authenticate(
+            AuthType::UnixPeerCredentials,
+            &AuthBuffer::new(0u32.to_le_bytes().to_vec()),
+            PEER,
+        );
+        assert_eq!(lie, Err(ResponseStatus::AuthenticationError));
+        let short = a.authenticate(
+            AuthType::UnixPeerCredentials,
+            &AuthBuffer::new(vec![1, 2]),
+            PEER,
+        );
+        assert_eq!(short, Err(ResponseStatus::AuthenticationError));
+    }
+
+    #[test]
+    fn an_auth_type_that_is_not_enabled_is_not_registered() {
+        let direct_only = Authenticators::from_config(&[AuthenticatorConfig {
+            auth_type: config::AuthType::Direct,
+            admins: vec![],
+            workload_endpoint: None,
+        }])
+        .unwrap();
+        let result = direct_only.authenticate(
+            AuthType::UnixPeerCredentials,
+            &AuthBuffer::new(1000u32.to_le_bytes().to_vec()),
+            PEER,
+        );
+        assert_eq!(result, Err(ResponseStatus::AuthenticatorNotRegistered));
+    }
+
+    #[test]
+    fn admins_belong_to_their_own_authenticator() {
+        let a = both();
+        assert!(a.is_admin(&Application::new(AuthType::Direct, "root-app")));
+        assert!(a.is_admin(&Application::new(AuthType::UnixPeerCredentials, "0")));
+        assert!(!a.is_admin(&Application::new(AuthType::Direct, "0")));
+        assert!(!a.is_admin(&Application::new(AuthType::UnixPeerCredentials, "root-app")));
+    }
+
+    #[test]
+    fn no_auth_gives_no_application() {
+        assert_eq!(
+            both().authenticate(AuthType::NoAuth, &AuthBuffer::default(), None),
+            Ok(None)
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! From a request to a response: authentication, the checks in the order
+//! the protocol gives, and the provider that does the work.
+//!
+//! The order of checks, after the front end has read a well-formed header
+//! and a body within the limit:
+//!
+//! 1. authentication: an auth type that is not enabled gives
+//!    `AuthenticatorNotRegistered`, bad credentials `AuthenticationError`;
+//! 2. an operation that needs an application, sent without one:
+//!    `NotAuthenticated`;
+//! 3. the provider: not configured, `ProviderNotRegistered`; a core
+//!    operation sent to a crypto provider or the reverse,
+//!    `PsaErrorNotSupported`;
+//! 4. an admin operation from a non-admin: `AdminOperation`;
+//! 5. the body: `DeserializingBodyFailed` or `InvalidEncoding`;
+//! 6. a deprecated primitive, unless allowed: `DeprecatedPrimitive`;
+//! 7. the provider's own answer.
+
+use crate::authenticators::{Authenticators, PeerCredentials};
+use crate::core_provider;
+use crate::deprecated::deprecated_primitive;
+use psec_interface::operations::list_providers::ProviderInfo;
+use psec_interface::{
+    NativeOperation, NativeResult, ProviderId, Request, Response, ResponseStatus,
+};
+use psec_provider::{Application, KeyStore, Provider, ProviderError};
+use std::sync::Arc;
+
+/// A running provider with its configured name and its key info store.
+pub struct Backend {
+    /// The configured name.
+    pub name: String,
+    /// The provider.
+    pub provider: Arc<dyn Provider>,
+    /// Where its key info lives.
+    pub store: Arc<dyn KeyStore>,
+    /// Its info for ListProviders, asked once.
+    pub info: ProviderInfo,
+}
+
+/// Settings the dispatcher applies to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchSettings {
+    /// Let deprecated primitives through.
+    pub allow_deprecated: bool,
+    /// Largest output a client may ask for (PsaGenerateRandom).
+    pub buffer_size_limit: usize,
+    /// Log why a request failed, not only that it did.
+    pub log_error_details: bool,
+}
+
+/// Everything needed to answer requests; replaced whole on SIGHUP.
+pub struct Dispatcher {
+    /// Crypto providers in priority order.
+    pub backends: Vec<Backend>,
+    /// Enabled authenticators.
+    pub authenticators: Authenticators,
+    /// Request policy.
+    pub settings: DispatchSettings,
+}
+
+impl Dispatcher {
+    /// The crypto provider with this id, if configured.
+    pub fn backend(&self, id: ProviderId) -> Option<&Backend> {
+        self.backends.iter().find(|b| b.info.id == id)
+    }
+
+    /// The crypto provider with this configured name.
+    pub fn backend_named(&self, name: &str) -> Option<&Backend> {
+        self.backends.iter().find(|b| b.name == name)
+    }
+
+    /// Answers one request. Never fails: every problem is a status.
+    pub fn handle(&self, request: Request, peer: Option<PeerCredentials>) -> Response {
+        let header = request.header;
+        let outcome = self
+            .answer(request, peer)
+            .and_then(|result| result.into_body());
+        match outcome {
+            Ok(body) => {
+                log::debug!("{:?} to {:?}: success", header.opcode, header.provider);
+                Response {
+                    header: header.reply(ResponseStatus::Success),
+                    body,
+                }
+            }
+            Err(status) => Response::status_only(&header, status),
+        }
+    }
+
+    fn answer(
+        &self,
+        request: Request,
+        peer: Option<PeerCredentials>,
+    ) -> Result<NativeResult, ResponseStatus> {
+        let header = request.header;
+        let opcode = header.opcode;
+        let app = self
+            .authenticators
+            .authenticate(header.auth_type, &request.auth, peer)?;
+        if opcode.needs_auth() && app.is_none() {
+            return Err(ResponseStatus::NotAuthenticated);
+        }
+        let backend = if header.provider == ProviderId::Core {
+            if !opcode.is_core() {
+                return Err(ResponseStatus::PsaErrorNotSupported);
+            }
+            None
+        } else {
+            let backend = self
+                .backend(header.provider)
+                .ok_or(ResponseStatus::ProviderNotRegistered)?;
+            if opcode.is_core() {
+                return Err(ResponseStatus::PsaErrorNotSupported);
+            }
+            Some(backend)
+        };
+        if opcode.is_admin()
+            && !app
+                .as_ref()
+                .is_some_and(|a| self.authenticators.is_admin(a))
+        {
+            return Err(ResponseStatus::AdminOperation);
+        }
+        let op = NativeOperation::from_body(opcode, &request.body)?;
+        if !self.settings.allow_deprecated {
+            if let Some(what) = deprecated_primitive(&op) {
+                log::info!("{opcode:?} refused: {what} is deprecated (allow_deprecated = false)");
+                return Err(ResponseStatus::DeprecatedPrimitive);
+            }
+        }
+        self.check_buffer_size(&op)?;
+        let result = match backend {
+            None => core_provider::execute(self, app.as_ref(), op),
+            Some(backend) => psec_provider::execute(backend.provider.as_ref(), app.as_ref(), op),
+        };
+        result.map_err(|error| self.report(opcode, app.as_ref(), &error))
+    }
+
+    fn check_buffer_size(&self, op: &NativeOperation) -> Result<(), ResponseStatus> {
+        match op {
+            NativeOperation::PsaGenerateRandom(random)
+                if random.size > self.settings.buffer_size_limit =>
+            {
+                Err(ResponseStatus::PsaErrorInvalidArgument)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Logs a failed operation (never a key or a plaintext: only the error
+    /// text, which names keys but holds no material) and gives its status.
+    fn report(
+        &self,
+        opcode: psec_interface::Opcode,
+        app: Option<&Application>,
+        error: &ProviderError,
+    ) -> ResponseStatus {
+        let status = error.status();
+        let who = app.map_or_else(
+            || "an unauthenticated client".to_string(),
+            |a| a.to_string(),
+        );
+        if self.settings.log_error_details {
+            log::warn!("{opcode:?} for {who} failed: {error}");
+        } else {
+            log::info!("{opcode:?} for {who} failed: {status:?}");
+        }
+        status
+    }
+}

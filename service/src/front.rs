@@ -1,0 +1,194 @@
+//! The front end: the Unix socket, one request per connection.
+//!
+//! Reading and writing are asynchronous, each under the configured timeout,
+//! so a slow or silent client holds only its own connection. The work
+//! itself (crypto, key store) runs on blocking threads, at most
+//! `thread_pool_size` at once. The body length is checked against the limit
+//! as soon as the header is in, before any of the body is read.
+
+use crate::authenticators::PeerCredentials;
+use crate::dispatcher::Dispatcher;
+use psec_interface::header::WIRE_HEADER_LEN;
+use psec_interface::{RawHeader, Request, ResponseStatus};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+/// What every connection shares.
+pub struct Shared {
+    /// The dispatcher; requests hold a read guard while they run, so a
+    /// reload (which takes the write guard) waits for them to finish.
+    pub dispatcher: RwLock<Arc<Dispatcher>>,
+    /// Bounds the requests executing at once.
+    pub workers: Semaphore,
+    /// Read and write timeout of a connection.
+    pub timeout: Duration,
+    /// Largest request body accepted.
+    pub body_len_limit: usize,
+}
+
+/// Serves one connection: read one request, answer it, close.
+pub async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
+    let peer = stream.peer_cred().ok().map(|c| PeerCredentials {
+        uid: c.uid(),
+        gid: c.gid(),
+    });
+    // A client that is too slow, or stops half-way, is told so
+    // (ConnectionError) if it still listens; then the connection closes.
+    let broken = || {
+        Zeroizing::new(
+            RawHeader::unreadable_request_reply(ResponseStatus::ConnectionError)
+                .encode()
+                .to_vec(),
+        )
+    };
+    let reply = match tokio::time::timeout(
+        shared.timeout,
+        read_request(&mut stream, shared.body_len_limit),
+    )
+    .await
+    {
+        Err(_) => {
+            log::debug!("no complete request within {:?}", shared.timeout);
+            broken()
+        }
+        Ok(Err(ReadFailure::Reply(header))) => Zeroizing::new(header.encode().to_vec()),
+        Ok(Err(ReadFailure::Gone)) => broken(),
+        Ok(Ok(request)) => match execute(request, peer, &shared).await {
+            Some(bytes) => bytes,
+            None => return,
+        },
+    };
+    match tokio::time::timeout(shared.timeout, stream.write_all(&reply)).await {
+        Ok(Ok(())) => {
+            let _ = stream.shutdown().await;
+            drain(&mut stream, shared.timeout).await;
+        }
+        Ok(Err(error)) => log::debug!("could not write the response: {error}"),
+        Err(_) => log::debug!(
+            "client did not take the response within {:?}",
+            shared.timeout
+        ),
+    }
+}
+
+/// Reads and drops what the client may still be sending (the rest of a
+/// refused request), for at most `timeout` and 1 MiB, so that closing does
+/// not reset the connection before the client has read the answer.
+async fn drain(stream: &mut UnixStream, timeout: Duration) {
+    const MAX_DRAIN: usize = 1 << 20;
+    let mut sink = [0u8; 4096];
+    let mut drained = 0;
+    let _ = tokio::time::timeout(timeout, async {
+        while drained < MAX_DRAIN {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
+}
+
+/// Runs the request on a worker thread and encodes the response.
+async fn execute(
+    request: Request,
+    peer: Option<PeerCredentials>,
+    shared: &Arc<Shared>,
+) -> Option<Zeroizing<Vec<u8>>> {
+    let _permit = shared.workers.acquire().await.ok()?;
+    let worker_shared = Arc::clone(shared);
+    let response = tokio::task::spawn_blocking(move || {
+        let dispatcher = match worker_shared.dispatcher.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        dispatcher.handle(request, peer)
+    })
+    .await;
+    match response {
+        Ok(response) => match response.encode() {
+            Ok(bytes) => Some(bytes),
+            Err(status) => {
+                let header = psec_interface::ResponseHeader {
+                    status,
+                    ..response.header
+                };
+                Some(Zeroizing::new(header.to_raw(0).encode().to_vec()))
+            }
+        },
+        Err(error) => {
+            log::error!("a request handler panicked: {error}");
+            None
+        }
+    }
+}
+
+/// Why no request came out of a connection.
+enum ReadFailure {
+    /// The bytes were wrong: answer with this header.
+    Reply(RawHeader),
+    /// The stream ended or broke before a whole request came.
+    Gone,
+}
+
+/// Reads one request: the first 6 bytes (magic and header size) alone, so
+/// that garbage is answered at once; then the rest of the header; then,
+/// only if the body length is within the limit, body and auth bytes.
+async fn read_request(
+    stream: &mut UnixStream,
+    body_len_limit: usize,
+) -> Result<Request, ReadFailure> {
+    let mut header = [0u8; WIRE_HEADER_LEN];
+    let (prefix, rest) = header.split_at_mut(6);
+    stream
+        .read_exact(prefix)
+        .await
+        .map_err(|_| ReadFailure::Gone)?;
+    if let Err(status) = RawHeader::decode(&prefix_only(prefix)) {
+        if status == ResponseStatus::InvalidHeader {
+            return Err(ReadFailure::Reply(RawHeader::unreadable_request_reply(
+                status,
+            )));
+        }
+    }
+    stream
+        .read_exact(rest)
+        .await
+        .map_err(|_| ReadFailure::Gone)?;
+    let raw = RawHeader::decode(&header)
+        .map_err(|status| ReadFailure::Reply(RawHeader::unreadable_request_reply(status)))?;
+    let body_len = usize::try_from(raw.body_len).unwrap_or(usize::MAX);
+    if body_len > body_len_limit {
+        return Err(ReadFailure::Reply(
+            raw.error_reply(ResponseStatus::BodySizeExceedsLimit),
+        ));
+    }
+    // The raw request holds auth bytes and maybe key material: wiped on drop.
+    let mut message = Zeroizing::new(Vec::with_capacity(
+        WIRE_HEADER_LEN + body_len + usize::from(raw.auth_len),
+    ));
+    message.extend_from_slice(&header);
+    message.resize(WIRE_HEADER_LEN + body_len + usize::from(raw.auth_len), 0);
+    if let Some(tail) = message.get_mut(WIRE_HEADER_LEN..) {
+        stream
+            .read_exact(tail)
+            .await
+            .map_err(|_| ReadFailure::Gone)?;
+    }
+    Request::read_from(&mut message.as_slice(), body_len_limit)
+        .map_err(|error| ReadFailure::Reply(error.reply()))
+}
+
+/// A header of which only the first six bytes are known, the rest zero: its
+/// decoding fails on the magic number or header size if those are wrong.
+fn prefix_only(prefix: &[u8]) -> [u8; WIRE_HEADER_LEN] {
+    let mut bytes = [0u8; WIRE_HEADER_LEN];
+    for (to, from) in bytes.iter_mut().zip(prefix) {
+        *to = *from;
+    }
+    bytes
+}

@@ -1,0 +1,231 @@
+//! The daemon's life: start-up, serving, reload and stop.
+
+use crate::assemble::{self, StartError};
+use crate::config::Config;
+use crate::front::{Shared, serve_connection};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::net::UnixListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How psecd was started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The configuration file; `None` runs the built-in default.
+    pub config_path: Option<PathBuf>,
+}
+
+/// Where the built-in default keeps its state and socket, for a user who
+/// runs psecd by hand: `$XDG_STATE_HOME/psec` (or `~/.local/state/psec`) and
+/// `$XDG_RUNTIME_DIR/psec/parsec.sock` (or the state directory).
+pub(crate) fn default_locations() -> (PathBuf, PathBuf) {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".local/state"))
+        .join("psec");
+    let socket = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|dir| PathBuf::from(dir).join("psec"))
+        .unwrap_or_else(|| state.clone())
+        .join("parsec.sock");
+    (state, socket)
+}
+
+fn load_config(options: &Options) -> Result<Config, StartError> {
+    Ok(match &options.config_path {
+        Some(path) => Config::from_file(path)?,
+        None => {
+            let (state, socket) = default_locations();
+            Config::built_in_default(&state, &socket)
+        }
+    })
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError {
+    let what = what.into();
+    move |source| StartError::Io { what, source }
+}
+
+/// Creates a directory (and parents) that only its owner may enter.
+fn private_dir(path: &Path) -> Result<(), StartError> {
+    std::fs::create_dir_all(path).map_err(io_error(format!("create {}", path.display())))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .map_err(io_error(format!("restrict {}", path.display())))
+}
+
+/// Runs psecd until SIGTERM or SIGINT.
+pub fn run(options: Options) -> Result<(), StartError> {
+    let config = load_config(&options)?;
+    init_logging(&config);
+    refuse_root(&config)?;
+    if let Some(dir) = &config.core_settings.working_directory {
+        private_dir(dir)?;
+        std::env::set_current_dir(dir).map_err(io_error(format!("enter {}", dir.display())))?;
+    }
+    let dispatcher = assemble::dispatcher(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.core_settings.thread_pool_size + 2)
+        .build()
+        .map_err(io_error("start the runtime"))?;
+    let shared = Arc::new(Shared {
+        dispatcher: RwLock::new(Arc::new(dispatcher)),
+        workers: Semaphore::new(config.core_settings.thread_pool_size),
+        timeout: Duration::from_millis(config.listener.timeout),
+        body_len_limit: config.core_settings.body_len_limit,
+    });
+    runtime.block_on(serve(config, options, shared))
+}
+
+/// Logging to stderr (the journal under systemd), at the configured level,
+/// or at `RUST_LOG` when set.
+fn init_logging(config: &Config) {
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(config.core_settings.log_level.filter());
+    if !config.core_settings.log_timestamp {
+        builder.format_timestamp(None);
+    }
+    if let Ok(filters) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&filters);
+    }
+    let _ = builder.try_init();
+}
+
+/// psecd holds every application's keys: running it as root is refused
+/// unless the configuration says otherwise.
+fn refuse_root(config: &Config) -> Result<(), StartError> {
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    if uid == 0 && !config.core_settings.allow_root {
+        return Err(StartError::Setting(
+            "psecd is running as root; run it as a dedicated user (see the systemd unit), \
+             or set allow_root = true in [core_settings]"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The listening socket: the one systemd passes (socket activation), else a
+/// new one at `socket_path`. Returns whether we created the socket file.
+fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
+    let mut fds = listenfd::ListenFd::from_env();
+    if let Ok(Some(listener)) = fds.take_unix_listener(0) {
+        log::info!("listening on the socket passed by systemd");
+        listener
+            .set_nonblocking(true)
+            .map_err(io_error("use the systemd socket"))?;
+        return Ok((
+            UnixListener::from_std(listener).map_err(io_error("use the systemd socket"))?,
+            false,
+        ));
+    }
+    let path = &config.listener.socket_path;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_error(format!("create {}", dir.display())))?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(StartError::Setting(format!(
+                "{}: another service is already listening on this socket",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(path).map_err(io_error(format!(
+            "remove the stale socket {}",
+            path.display()
+        )))?;
+    }
+    let listener =
+        UnixListener::bind(path).map_err(io_error(format!("listen on {}", path.display())))?;
+    // Any local application may connect: authentication is per request.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
+        .map_err(io_error(format!("open {} to clients", path.display())))?;
+    log::info!("listening on {}", path.display());
+    Ok((listener, true))
+}
+
+async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<(), StartError> {
+    let (listener, created) = listener(&config)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(io_error("watch SIGTERM"))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("watch SIGINT"))?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(io_error("watch SIGHUP"))?;
+    let mut connections = JoinSet::new();
+    notify(&[sd_notify::NotifyState::Ready]);
+    log::info!("psecd {} ready", env!("CARGO_PKG_VERSION"));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+                }
+                Err(error) => log::warn!("accept failed: {error}"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            _ = hangup.recv() => reload(&options, &config, &shared).await,
+        }
+    }
+    notify(&[sd_notify::NotifyState::Stopping]);
+    log::info!(
+        "stopping: finishing {} connection(s) in flight",
+        connections.len()
+    );
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+    if created {
+        let _ = std::fs::remove_file(&config.listener.socket_path);
+    }
+    log::info!("stopped");
+    Ok(())
+}
+
+/// SIGHUP: read the configuration again and swap in a new dispatcher,
+/// keeping the socket. Requests in flight finish on the old one first; a
+/// configuration that fails leaves the old one serving.
+async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
+    // systemd wants RELOADING=1 with the monotonic time of the reload.
+    match sd_notify::NotifyState::monotonic_usec_now() {
+        Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
+        Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
+    }
+    log::info!("SIGHUP: reloading the configuration");
+    let options = options.clone();
+    let running_socket = running.listener.socket_path.clone();
+    let shared = Arc::clone(shared);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let config = load_config(&options)?;
+        if config.listener.socket_path != running_socket {
+            log::warn!("[listener] socket_path changed: it takes effect at the next restart");
+        }
+        let mut current = match shared.dispatcher.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Build while holding the write guard: no request runs on the old
+        // providers while the new ones finish what a crash left.
+        let dispatcher = assemble::dispatcher(&config)?;
+        *current = Arc::new(dispatcher);
+        Ok::<_, StartError>(())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => log::info!("configuration reloaded"),
+        Ok(Err(error)) => log::error!("reload failed, keeping the running configuration: {error}"),
+        Err(error) => log::error!("reload failed: {error}"),
+    }
+    notify(&[sd_notify::NotifyState::Ready]);
+}
+
+/// Tells systemd, when psecd runs under it; does nothing otherwise.
+fn notify(states: &[sd_notify::NotifyState<'_>]) {
+    let _ = sd_notify::notify(states);
+}

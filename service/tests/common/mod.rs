@@ -1,0 +1,219 @@
+//! A real psecd for the tests: started as a process on a socket and a state
+//! directory of its own, stopped (SIGTERM, then SIGKILL if it lingers) when
+//! dropped.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "a harness module shared by several test binaries, each using part of it"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running psecd.
+pub struct Psecd {
+    child: Option<Child>,
+    /// Its temporary directory: socket, store, key files, config.
+    pub dir: tempfile::TempDir,
+    /// The socket clients connect to.
+    pub socket: PathBuf,
+    /// The configuration file it was started with.
+    pub config: PathBuf,
+}
+
+/// Settings a test may change in the default test configuration.
+#[derive(Clone)]
+pub struct TestConfig {
+    /// `[[authenticator]]` tables, in order.
+    pub authenticators: Vec<&'static str>,
+    /// Extra `[core_settings]` lines.
+    pub core_extra: String,
+    /// Listener timeout, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        TestConfig {
+            authenticators: vec![
+                "auth_type = \"Direct\"\nadmins = [ { name = \"admin\" } ]",
+                "auth_type = \"UnixPeerCredentials\"\nadmins = [ { name = \"0\" } ]",
+            ],
+            core_extra: String::new(),
+            timeout_ms: 500,
+        }
+    }
+}
+
+impl TestConfig {
+    /// The config.toml text for a service living in `dir`.
+    pub fn render(&self, dir: &Path) -> String {
+        let authenticators: String = self
+            .authenticators
+            .iter()
+            .map(|a| format!("[[authenticator]]\n{a}\n\n"))
+            .collect();
+        format!(
+            r#"[core_settings]
+allow_root = true
+log_level = "info"
+thread_pool_size = 8
+working_directory = "{dir}/mbed"
+{extra}
+
+[listener]
+listener_type = "DomainSocket"
+timeout = {timeout}
+socket_path = "{dir}/parsec.sock"
+
+{authenticators}[[key_manager]]
+name = "sqlite-manager"
+manager_type = "SQLite"
+sqlite_db_path = "{dir}/store/keys.sqlite3"
+
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "sqlite-manager"
+"#,
+            dir = dir.display(),
+            extra = self.core_extra,
+            timeout = self.timeout_ms,
+        )
+    }
+}
+
+impl Psecd {
+    /// Starts psecd with the default test configuration.
+    pub fn start() -> Psecd {
+        Psecd::start_with(&TestConfig::default())
+    }
+
+    /// Starts psecd with `config`, in a new temporary directory.
+    pub fn start_with(config: &TestConfig) -> Psecd {
+        let dir = tempfile::Builder::new()
+            .prefix("psecd-test-")
+            .tempdir()
+            .unwrap();
+        // Other users (the UID-switching tests) must reach the socket.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config.render(dir.path())).unwrap();
+        let mut psecd = Psecd {
+            child: None,
+            socket: dir.path().join("parsec.sock"),
+            config: config_path,
+            dir,
+        };
+        psecd.spawn();
+        psecd
+    }
+
+    /// Starts the process again on the same directory (after a stop or a
+    /// kill), and waits for it to serve.
+    pub fn spawn(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_psecd"))
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.path().join("psecd.log"))
+                    .unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.wait_until_serving();
+    }
+
+    /// Polls the socket until psecd accepts connections, with a deadline.
+    fn wait_until_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("psecd exited with {status} before serving:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "psecd did not serve within 30 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends a signal by name (TERM, HUP, KILL...) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// SIGTERM, and waits for the exit; returns whether it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// What psecd logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("psecd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Psecd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Hand-made bytes on a real socket to a real psecd: every malformed request
+//! gets the right status, and the service keeps serving everyone else.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::{Psecd, TestConfig};
+use psec_interface::header::WIRE_HEADER_LEN;
+use psec_interface::operations::{NativeOperation, NativeResult, ping};
+use psec_interface::{
+    AuthBuffer, AuthType, Body, Opcode, ProviderId, RawHeader, Request, RequestHeader, Response,
+    ResponseStatus,
+};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// Writes `bytes`, closes the writing half, and reads the whole answer.
+fn exchange(psecd: &Psecd, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    answer
+}
+
+/// The status of the response header in `answer`.
+fn status_of(answer: &[u8]) -> ResponseStatus {
+    let header: [u8; WIRE_HEADER_LEN] = answer[..WIRE_HEADER_LEN]
+        .try_into()
+        .expect("a whole header");
+    ResponseStatus::from_code(RawHeader::decode(&header).unwrap().status).unwrap()
+}
+
+fn ping_bytes() -> Vec<u8> {
+    let op = NativeOperation::Ping(ping::Operation {});
+    Request {
+        header: RequestHeader::new(ProviderId::Core, AuthType::NoAuth, Opcode::Ping),
+        body: op.into_body().unwrap(),
+        auth: AuthBuffer::default(),
+    }
+    .encode()
+    .unwrap()
+    .to_vec()
+}
+
+/// The service still answers a Ping correctly.
+fn assert_still_serves(psecd: &Psecd) {
+    let answer = exchange(psecd, &ping_bytes());
+    let response = Response::read_from(&mut answer.as_slice(), 1 << 20).unwrap();
+    assert_eq!(response.header.status, ResponseStatus::Success);
+    let result = NativeResult::from_body(Opcode::Ping, &response.body).unwrap();
+    assert_eq!(
+        result,
+        NativeResult::Ping(ping::Result {
+            wire_protocol_version_maj: 1,
+            wire_protocol_version_min: 0
+        })
+    );
+}
+
+#[test]
+fn ping_over_a_raw_socket_answers_version_1_0() {
+    let psecd = Psecd::start();
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn wrong_magic_number_answers_invalid_header_and_the_service_still_serves() {
+    let psecd = Psecd::start();
+    let mut bytes = ping_bytes();
+    bytes[0] ^= 0xFF;
+    assert_eq!(
+        status_of(&exchange(&psecd, &bytes)),
+        ResponseStatus::InvalidHeader
+    );
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn http_request_answers_invalid_header() {
+    let psecd = Psecd::start();
+    let answer = exchange(&psecd, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(status_of(&answer), ResponseStatus::InvalidHeader);
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn truncated_header_answers_connection_error_and_the_service_still_serves() {
+    let psecd = Psecd::start();
+    let bytes = ping_bytes();
+    assert_eq!(
+        status_of(&exchange(&psecd, &bytes[..20])),
+        ResponseStatus::ConnectionError
+    );
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn huge_body_length_answers_body_size_exceeds_limit_without_waiting_for_the_body() {
+    let psecd = Psecd::start();
+    let mut raw = RequestHeader::new(
+        ProviderId::MbedCrypto,
+        AuthType::Direct,
+        Opcode::PsaGenerateKey,
+    )
+    .to_raw(u32::MAX, 0);
+    raw.session = 77;
+    // Only the header is sent, and the writing half stays open: the answer
+    // must come from the header alone.
+    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(&raw.encode()).unwrap();
+    let mut header = [0u8; WIRE_HEADER_LEN];
+    stream.read_exact(&mut header).unwrap();
+    let reply = RawHeader::decode(&header).unwrap();
+    assert_eq!(reply.status, ResponseStatus::BodySizeExceedsLimit.code());
+    assert_eq!(reply.session, 77);
+    assert_eq!(reply.opcode, Opcode::PsaGenerateKey.code());
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn garbage_body_answers_deserializing_body_failed() {
+    let psecd = Psecd::start();
+    let request = Request {
+        header: RequestHeader::new(
+            ProviderId::MbedCrypto,
+            AuthType::Direct,
+            Opcode::PsaGenerateKey,
+        ),
+        body: Body::new(vec![0xFF; 40]),
+        auth: AuthBuffer::from("app"),
+    };
+    let answer = exchange(&psecd, &request.encode().unwrap());
+    assert_eq!(status_of(&answer), ResponseStatus::DeserializingBodyFailed);
+    assert_still_serves(&psecd);
+}
+
+#[test]
+fn unknown_opcode_answers_opcode_does_not_exist() {
+    let psecd = Psecd::start();
+    let mut raw = RequestHeader::new(ProviderId::Core, AuthType::NoAuth, Opcode::Ping).to_raw(0, 0);
+    raw.opcode = 0x7777;
+    let answer = exchange(&psecd, &raw.encode());
+    assert_eq!(status_of(&answer), ResponseStatus::OpcodeDoesNotExist);
+    let echoed = RawHeader::decode(&answer[..WIRE_HEADER_LEN].try_into().unwrap()).unwrap();
+    assert_eq!(echoed.opcode, 0x7777);
+}
+
+#[test]
+fn wrong_version_answers_wire_protocol_version_not_supported() {
+    let psecd = Psecd::start();
+    let mut bytes = ping_bytes();
+    bytes[6] = 2;
+    assert_eq!(
+        status_of(&exchange(&psecd, &bytes)),
+        ResponseStatus::WireProtocolVersionNotSupported
+    );
+}
+
+#[test]
+fn silent_clients_do_not_block_others() {
+    // A long connection timeout: if silent clients held the workers, the
+    // pings below would wait for it and their 10 s read timeout would fail
+    // them.
+    let psecd = Psecd::start_with(&TestConfig {
+        timeout_ms: 60_000,
+        ..TestConfig::default()
+    });
+    // More silent clients than worker threads (8), holding their connections.
+    let silent: Vec<UnixStream> = (0..20)
+        .map(|_| UnixStream::connect(&psecd.socket).unwrap())
+        .collect();
+    for _ in 0..5 {
+        assert_still_serves(&psecd);
+    }
+    drop(silent);
+}
+
+#[test]
+fn a_silent_client_is_disconnected_after_the_timeout() {
+    let psecd = Psecd::start();
+    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert_eq!(status_of(&answer), ResponseStatus::ConnectionError);
+}

@@ -1,0 +1,137 @@
+//! psec-bench: how long a round trip through psecd takes, beside the same
+//! work done in-process.
+//!
+//! Usage: `psec-bench <socket> [iterations]`, against a running psecd with
+//! the Mbed Crypto provider and the Direct authenticator (`ci/bench.sh`
+//! starts one). For each case it runs 1 and 8 client threads, each doing
+//! `iterations` operations, and prints the latency percentiles and the
+//! total throughput.
+
+use psa_crypto::operations::{asym_signature, key_management};
+use psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
+use psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags};
+use psec_client::{Authentication, BasicClient, Endpoint};
+use psec_interface::ProviderId;
+use std::time::{Duration, Instant};
+
+const ALG: AsymmetricSignature = AsymmetricSignature::Ecdsa {
+    hash_alg: psa_crypto::types::algorithm::SignHash::Specific(Hash::Sha256),
+};
+
+fn p256_attributes(lifetime: Lifetime) -> Attributes {
+    let mut usage = UsageFlags::default();
+    let _ = usage.set_sign_hash().set_verify_hash();
+    Attributes {
+        lifetime,
+        key_type: Type::EccKeyPair {
+            curve_family: EccFamily::SecpR1,
+        },
+        bits: 256,
+        policy: Policy {
+            usage_flags: usage,
+            permitted_algorithms: ALG.into(),
+        },
+    }
+}
+
+/// Runs `op` `iterations` times on each of `threads` threads; returns every
+/// latency and the wall time.
+fn measure<F>(threads: usize, iterations: usize, op: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn() + Sync,
+{
+    let started = Instant::now();
+    let latencies = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..iterations)
+                        .map(|_| {
+                            let t = Instant::now();
+                            op();
+                            t.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect::<Vec<_>>()
+    });
+    (latencies, started.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    let index = (sorted.len().saturating_sub(1) * p) / 100;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+fn report(name: &str, threads: usize, (mut latencies, wall): (Vec<Duration>, Duration)) {
+    latencies.sort();
+    let ops = latencies.len() as f64 / wall.as_secs_f64();
+    println!(
+        "{name:<34} {threads:>2} client(s): p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} ops/s",
+        percentile(&latencies, 50).as_secs_f64() * 1e6,
+        percentile(&latencies, 99).as_secs_f64() * 1e6,
+        ops
+    );
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let socket = args
+        .next()
+        .ok_or("usage: psec-bench <socket> [iterations]")?;
+    let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+    let client = || {
+        BasicClient::new_naked(Endpoint::unix_socket(&socket))
+            .with_provider(ProviderId::MbedCrypto)
+            .with_auth(
+                Authentication::direct("psec-bench").unwrap_or_else(|_| Authentication::none()),
+            )
+    };
+    let setup = client();
+    let _ = setup.psa_destroy_key("bench-p256");
+    setup.psa_generate_key("bench-p256", p256_attributes(Lifetime::Persistent))?;
+    let hash = vec![0x5a; 32];
+
+    psa_crypto::init()?;
+    let local_key = key_management::generate(p256_attributes(Lifetime::Volatile), None)?;
+    let mut local_signature = vec![0; 64];
+    let _ = asym_signature::sign_hash(local_key, ALG, &hash, &mut local_signature)?;
+
+    let mbed_lock = std::sync::Mutex::new(());
+    println!("{iterations} operations per client thread");
+    for threads in [1, 8] {
+        report(
+            "Ping through psecd",
+            threads,
+            measure(threads, iterations, || {
+                let _ = client().ping();
+            }),
+        );
+        report(
+            "ECDSA P-256 sign-hash, psecd",
+            threads,
+            measure(threads, iterations, || {
+                let _ = client().psa_sign_hash("bench-p256", &hash, ALG);
+            }),
+        );
+        report(
+            "ECDSA P-256 sign-hash, in-process",
+            threads,
+            measure(threads, iterations, || {
+                let mut signature = [0u8; 64];
+                // Mbed TLS is built without thread support: one call at a
+                // time, as psecd's Mbed Crypto provider does it.
+                let _held = mbed_lock.lock();
+                let _ = asym_signature::sign_hash(local_key, ALG, &hash, &mut signature);
+            }),
+        );
+    }
+    setup.psa_destroy_key("bench-p256")?;
+    // The in-process key is volatile: it goes with the process.
+    Ok(())
+}

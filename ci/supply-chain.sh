@@ -54,6 +54,11 @@ offline() {
     fi
 }
 
+step "dependencies: fetched once, with the network, for every platform"
+# cargo-deny reads the manifests of every package in Cargo.lock, including
+# those for other platforms (Windows, WASI) that no build here downloads.
+run cargo fetch --locked
+
 step "cargo-deny: advisories, licences, bans, sources"
 python3 ci/advisory_ignores.py deny-config deny.toml "$work/deny.toml" "$work/deny-db" "$db_url"
 offline cargo deny --offline --locked --config "$work/deny.toml" check

@@ -92,7 +92,7 @@ pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
                     .ok_or_else(|| {
                         StartError::Setting(format!("no [[key_manager]] named {manager_name}"))
                     })?;
-                let store = open_store(manager, default_auth)?;
+                let store = open_store(manager, default_auth, &config.provider)?;
                 stores.insert(manager_name, Arc::clone(&store));
                 store
             }
@@ -125,6 +125,7 @@ pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
 fn open_store(
     manager: &KeyManagerConfig,
     default_auth: AuthType,
+    providers: &[ProviderConfig],
 ) -> Result<Arc<dyn KeyStore>, StartError> {
     let fail = |path: &PathBuf| {
         let name = manager.name.clone();
@@ -139,14 +140,73 @@ fn open_store(
                 .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_SQLITE_PATH));
             Arc::new(SqliteKeyStore::open(&path).map_err(fail(&path))?)
         }
-        ManagerType::OnDisk => {
-            let path = manager
-                .store_path
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_ON_DISK_PATH));
-            Arc::new(OnDiskKeyStore::open(&path, default_auth).map_err(fail(&path))?)
-        }
+        ManagerType::OnDisk => Arc::new(open_on_disk(manager, default_auth, providers)?),
     })
+}
+
+/// The legacy store files keys by provider id; the configuration's provider
+/// names are the ones psec uses.
+fn open_on_disk(
+    manager: &KeyManagerConfig,
+    auth: AuthType,
+    providers: &[ProviderConfig],
+) -> Result<OnDiskKeyStore, StartError> {
+    let path = manager
+        .store_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_ON_DISK_PATH));
+    let store = OnDiskKeyStore::open(&path, auth).map_err(|source| StartError::Store {
+        name: manager.name.clone(),
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(providers.iter().fold(store, |store, p| {
+        store.with_provider_name(p.provider_id(), p.name())
+    }))
+}
+
+/// The one-shot migration of Parsec's legacy on-disk key store at `from`
+/// into the SQLite key manager `into` of `config` (default: its first
+/// SQLite one). Keys are filed under the configuration's first
+/// authenticator, the one the legacy store served, and its provider names.
+/// The legacy files are left in place; running it again is harmless.
+pub fn migrate_on_disk(
+    config: &Config,
+    from: &std::path::Path,
+    into: Option<&str>,
+) -> Result<crate::key_store::MigrationReport, StartError> {
+    let target = config
+        .key_manager
+        .iter()
+        .find(|m| m.manager_type == ManagerType::SQLite && into.is_none_or(|name| m.name == name))
+        .ok_or_else(|| {
+            StartError::Setting(match into {
+                Some(name) => format!("--into {name}: no [[key_manager]] of manager_type = \"SQLite\" has that name"),
+                None => "the configuration has no [[key_manager]] with manager_type = \"SQLite\" to migrate into".into(),
+            })
+        })?;
+    let auth = Authenticators::from_config(config.authenticator.as_slice())
+        .map_err(StartError::Setting)?
+        .primary()
+        .unwrap_or(AuthType::Direct);
+    let source_config = KeyManagerConfig {
+        name: "legacy on-disk store".into(),
+        manager_type: ManagerType::OnDisk,
+        sqlite_db_path: None,
+        store_path: Some(from.to_path_buf()),
+    };
+    let on_disk = open_on_disk(&source_config, auth, &config.provider)?;
+    let path = target
+        .sqlite_db_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_SQLITE_PATH));
+    let store_error = |source| StartError::Store {
+        name: target.name.clone(),
+        path: path.display().to_string(),
+        source,
+    };
+    let sqlite = SqliteKeyStore::open(&path).map_err(store_error)?;
+    crate::key_store::migrate_on_disk_to_sqlite(&on_disk, &sqlite).map_err(store_error)
 }
 
 fn start_provider(

@@ -453,13 +453,17 @@ impl Config {
     }
 
     /// The configuration psecd runs with when given no file: the Mbed Crypto
-    /// provider, a SQLite store in `state_dir`, Direct and Unix peer
-    /// credentials authenticators, and a socket at `socket_path`.
+    /// provider, a SQLite store in `state_dir`, Unix peer credentials and
+    /// Direct authenticators, and a socket at `socket_path`. It lets root run
+    /// psecd (with a warning), since it is meant for trying psecd out.
     pub fn built_in_default(state_dir: &Path, socket_path: &Path) -> Config {
         Config {
             core_settings: CoreSettings {
                 log_level: LogLevel::Info,
                 working_directory: Some(state_dir.join("mbed-crypto")),
+                // The default is for trying psecd out, by whoever runs it;
+                // a real deployment has a file and a dedicated user.
+                allow_root: true,
                 ..CoreSettings::default()
             },
             listener: ListenerConfig {
@@ -482,7 +486,7 @@ impl Config {
             key_manager: vec![KeyManagerConfig {
                 name: "sqlite-manager".into(),
                 manager_type: ManagerType::SQLite,
-                sqlite_db_path: Some(state_dir.join("key-info.sqlite3")),
+                sqlite_db_path: Some(state_dir.join("key-info/key-info.sqlite3")),
                 store_path: None,
             }],
             provider: vec![ProviderConfig::MbedCrypto(MbedCryptoConfig {

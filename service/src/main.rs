@@ -1,6 +1,7 @@
 //! psecd: the psec service daemon.
 
 use clap::Parser;
+use psec_service::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,13 +15,46 @@ struct Args {
     /// $XDG_RUNTIME_DIR/psec/parsec.sock.
     #[arg(short, long)]
     config: Option<PathBuf>,
+
+    /// Instead of serving: copy the keys of Parsec's legacy on-disk key store
+    /// in this directory (e.g. /var/lib/parsec/mappings) into the
+    /// configuration's SQLite key manager, then exit. Needs --config. The
+    /// legacy files are left in place; running it twice is harmless.
+    #[arg(long, value_name = "DIR", requires = "config")]
+    migrate_on_disk_store: Option<PathBuf>,
+
+    /// With --migrate-on-disk-store: the name of the SQLite [[key_manager]]
+    /// to fill (default: the first SQLite one).
+    #[arg(long, value_name = "KEY_MANAGER", requires = "migrate_on_disk_store")]
+    into: Option<String>,
+}
+
+fn migrate(
+    config: Option<PathBuf>,
+    from: PathBuf,
+    into: Option<String>,
+) -> Result<(), psec_service::StartError> {
+    let config = Config::from_file(&config.unwrap_or_default())?;
+    let report = psec_service::assemble::migrate_on_disk(&config, &from, into.as_deref())?;
+    println!(
+        "migrated {} key(s) from {}; {} already present; {} unfinished skipped",
+        report.migrated,
+        from.display(),
+        report.already_present,
+        report.unfinished_skipped
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match psec_service::run(psec_service::Options {
-        config_path: args.config,
-    }) {
+    let outcome = match args.migrate_on_disk_store {
+        Some(from) => migrate(args.config, from, args.into),
+        None => psec_service::run(psec_service::Options {
+            config_path: args.config,
+        }),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("psecd: {error}");

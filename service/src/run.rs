@@ -23,15 +23,18 @@ pub struct Options {
 /// runs psecd by hand: `$XDG_STATE_HOME/psec` (or `~/.local/state/psec`) and
 /// `$XDG_RUNTIME_DIR/psec/parsec.sock` (or the state directory).
 pub(crate) fn default_locations() -> (PathBuf, PathBuf) {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
+    // An empty variable counts as unset, as the XDG specification says.
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let home = var("HOME").unwrap_or_else(|| PathBuf::from("."));
+    let state = var("XDG_STATE_HOME")
         .unwrap_or_else(|| home.join(".local/state"))
         .join("psec");
-    let socket = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(|dir| PathBuf::from(dir).join("psec"))
+    let socket = var("XDG_RUNTIME_DIR")
+        .map(|dir| dir.join("psec"))
         .unwrap_or_else(|| state.clone())
         .join("parsec.sock");
     (state, socket)
@@ -103,6 +106,11 @@ fn refuse_root(config: &Config) -> Result<(), StartError> {
     let uid = std::fs::metadata("/proc/self")
         .map(|m| m.uid())
         .unwrap_or(u32::MAX);
+    if uid == 0 && config.core_settings.allow_root {
+        log::warn!(
+            "running as root (allow_root = true); in production, run psecd as a dedicated user"
+        );
+    }
     if uid == 0 && !config.core_settings.allow_root {
         return Err(StartError::Setting(
             "psecd is running as root; run it as a dedicated user (see the systemd unit), \

@@ -7,3 +7,5 @@ for check in install-deps check-format versions supply-chain clippy test package
     bash "ci/$check.sh"
 done
 step "all checks passed in $(( $(date +%s) - start ))s"
+# One closing line for the whole test run, summed over every test binary.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/ci-test.log

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The test suites of every crate, with the locked dependency versions.
+# The test suites of every crate, with the locked dependency versions. The
+# output is kept in target/ci-test.log for the summary ci/all.sh prints.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 step "tests"
+mkdir -p target
 # Warnings are already errors in ci/clippy.sh (all targets); the same flags
 # here reuse its build instead of compiling everything again.
-run cargo test --workspace --locked
+run cargo test --workspace --locked 2>&1 | tee target/ci-test.log

@@ -722,6 +722,6 @@ skip_if_no_tpm = true
         let text = PARSEC_CONFIG.replace("timeout = 200", "timeout = \"fast\"");
         let error = Config::from_toml(&text, "c.toml").unwrap_err().to_string();
         assert!(error.contains("timeout = \"fast\""), "{error}");
-        assert!(error.contains("line 16"), "{error}");
+        assert!(error.contains("line 15"), "{error}");
     }
 }

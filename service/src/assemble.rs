@@ -111,6 +111,9 @@ pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
             info,
         });
     }
+    if backends.is_empty() {
+        log::warn!("no [[provider]] is configured: only the core operations are served");
+    }
     Ok(Dispatcher {
         backends,
         authenticators,

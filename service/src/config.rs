@@ -532,13 +532,6 @@ impl Config {
             }
             managers.push(name);
         }
-        if self.provider.is_empty() {
-            return Err(
-                "[[provider]]: at least one provider is needed (valid provider_type: \
-                        MbedCrypto, Pkcs11, Tpm, TrustedService, CryptoAuthLib)"
-                    .into(),
-            );
-        }
         let mut names = Vec::new();
         let mut kinds = Vec::new();
         for (i, provider) in self.provider.iter().enumerate() {

@@ -48,16 +48,22 @@ fn migrate(
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let config = args.config.clone();
     let outcome = match args.migrate_on_disk_store {
         Some(from) => migrate(args.config, from, args.into),
         None => psec_service::run(psec_service::Options {
             config_path: args.config,
         }),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    match (outcome, config) {
+        (Ok(()), _) => ExitCode::SUCCESS,
+        // Configuration errors name their file themselves.
+        (Err(error @ psec_service::StartError::Config(_)), _) | (Err(error), None) => {
             eprintln!("psecd: {error}");
+            ExitCode::FAILURE
+        }
+        (Err(error), Some(path)) => {
+            eprintln!("psecd: with configuration {}: {error}", path.display());
             ExitCode::FAILURE
         }
     }

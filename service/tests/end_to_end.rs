@@ -602,3 +602,41 @@ fn a_bad_configuration_on_reload_keeps_the_running_one() {
     }
     assert_eq!(client(&psecd, "app").ping().unwrap(), (1, 0));
 }
+
+#[test]
+fn sighup_reload_changes_the_served_providers() {
+    let psecd = Psecd::start();
+    let c = client(&psecd, "app");
+    let ids = |c: &BasicClient| {
+        c.list_providers()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&c), [ProviderId::MbedCrypto, ProviderId::Core]);
+    let with_mbed = std::fs::read_to_string(&psecd.config).unwrap();
+    let provider_table =
+        "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n";
+    assert!(with_mbed.contains(provider_table));
+    let reload = |text: &str, want: &[ProviderId]| {
+        std::fs::write(&psecd.config, text).unwrap();
+        psecd.signal("HUP");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while ids(&c) != want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reload to {want:?}:\n{}",
+                psecd.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    reload(&with_mbed.replace(provider_table, ""), &[ProviderId::Core]);
+    assert_eq!(
+        status(c.psa_generate_key("k", p256_signing()).unwrap_err()),
+        ResponseStatus::ProviderNotRegistered
+    );
+    reload(&with_mbed, &[ProviderId::MbedCrypto, ProviderId::Core]);
+    c.psa_generate_key("k", p256_signing()).unwrap();
+}

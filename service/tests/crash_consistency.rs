@@ -10,42 +10,18 @@
 
 mod common;
 
-use common::Psecd;
-use psec_client::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
-use psec_client::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
+use common::{ECDSA, Psecd, p256_signing};
 use psec_client::{Authentication, BasicClient, Endpoint, ProviderId};
 use psec_provider::KeyStore;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
-    hash_alg: SignHash::Specific(Hash::Sha256),
-};
-
 fn client(socket: &std::path::Path) -> BasicClient {
     BasicClient::new_naked(Endpoint::unix_socket(socket))
         .with_provider(ProviderId::MbedCrypto)
         .with_auth(Authentication::direct("burst").unwrap())
         .with_timeout(Some(Duration::from_secs(10)))
-}
-
-fn signing_key() -> Attributes {
-    let mut usage = UsageFlags::default();
-    let _ = usage.set_sign_hash().set_verify_hash();
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type: Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        bits: 256,
-        policy: Policy {
-            usage_flags: usage,
-            permitted_algorithms: ECDSA.into(),
-        },
-    }
 }
 
 /// Creates keys from 4 threads until `kill_after` have succeeded, kills
@@ -68,7 +44,7 @@ fn burst_then_kill(psecd: &mut Psecd, round: usize, kill_after: usize) -> Vec<St
                         }
                         let name = format!("r{round}-t{thread}-k{n}");
                         names.push(name.clone());
-                        match c.psa_generate_key(&name, signing_key()) {
+                        match c.psa_generate_key(&name, p256_signing()) {
                             Ok(()) => {
                                 let _ = created.fetch_add(1, Ordering::SeqCst);
                             }

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::Psecd;
+use common::{ECDSA, Psecd, p256_signing};
 use psec_client::psa_crypto::types::algorithm::{
     Aead, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption, AsymmetricSignature, Cipher,
     FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement,
@@ -22,17 +22,6 @@ use psec_client::psa_crypto::types::key::{
 use psec_client::{
     Authentication, BasicClient, CheckType, Endpoint, Error, Opcode, ProviderId, ResponseStatus,
 };
-
-const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
-    hash_alg: psec_client::psa_crypto::types::algorithm::SignHash::Specific(Hash::Sha256),
-};
-
-/// A client of `psecd` for the Direct application `name`, on Mbed Crypto.
-fn client(psecd: &Psecd, name: &str) -> BasicClient {
-    BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
-        .with_provider(ProviderId::MbedCrypto)
-        .with_auth(Authentication::direct(name).unwrap())
-}
 
 fn attributes(
     key_type: Type,
@@ -53,19 +42,6 @@ fn attributes(
     }
 }
 
-fn p256_signing() -> Attributes {
-    attributes(
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        256,
-        ECDSA.into(),
-        |u| {
-            let _ = u.set_sign_hash().set_verify_hash();
-        },
-    )
-}
-
 fn status(error: Error) -> ResponseStatus {
     error
         .service_status()
@@ -75,7 +51,7 @@ fn status(error: Error) -> ResponseStatus {
 #[test]
 fn ping_list_providers_and_authenticators_describe_the_service() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     assert_eq!(c.ping().unwrap(), (1, 0));
     let providers = c.list_providers().unwrap();
     let ids: Vec<ProviderId> = providers.iter().map(|p| p.id).collect();
@@ -104,7 +80,7 @@ fn ping_list_providers_and_authenticators_describe_the_service() {
 #[test]
 fn list_opcodes_tells_what_each_provider_does() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     let core = c.list_opcodes(ProviderId::Core).unwrap();
     assert!(core.contains(&Opcode::ListKeys) && core.contains(&Opcode::Ping));
     assert!(!core.contains(&Opcode::PsaSignHash));
@@ -137,7 +113,7 @@ fn default_client_discovers_provider_and_authenticator() {
 #[test]
 fn ecdsa_key_signs_verifies_and_rejects_a_bad_signature() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "signer");
+    let c = psecd.client("signer");
     c.psa_generate_key("p256", p256_signing()).unwrap();
     let hash = c.psa_hash_compute(Hash::Sha256, b"message").unwrap();
     let signature = c.psa_sign_hash("p256", &hash, ECDSA).unwrap();
@@ -161,7 +137,7 @@ fn ecdsa_key_signs_verifies_and_rejects_a_bad_signature() {
 #[test]
 fn rsa_key_encrypts_and_decrypts_with_oaep() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "rsa-app");
+    let c = psecd.client("rsa-app");
     let oaep = AsymmetricEncryption::RsaOaep {
         hash_alg: Hash::Sha256,
     };
@@ -185,7 +161,7 @@ fn rsa_key_encrypts_and_decrypts_with_oaep() {
 #[test]
 fn aes_key_does_aead_and_cipher_and_detects_tampering() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "aes-app");
+    let c = psecd.client("aes-app");
     let gcm = Aead::AeadWithDefaultLengthTag(AeadWithDefaultLengthTag::Gcm);
     c.psa_generate_key(
         "gcm",
@@ -237,7 +213,7 @@ fn aes_key_does_aead_and_cipher_and_detects_tampering() {
 #[test]
 fn hmac_key_computes_and_verifies_a_mac() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "mac-app");
+    let c = psecd.client("mac-app");
     let hmac = Mac::FullLength(FullLengthMac::Hmac {
         hash_alg: Hash::Sha256,
     });
@@ -260,7 +236,7 @@ fn hmac_key_computes_and_verifies_a_mac() {
 #[test]
 fn hashing_and_random_need_no_key() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     let digest = c.psa_hash_compute(Hash::Sha256, b"abc").unwrap();
     assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf], "SHA-256 of abc");
     c.psa_hash_compare(Hash::Sha256, b"abc", &digest).unwrap();
@@ -280,7 +256,7 @@ fn hashing_and_random_need_no_key() {
 #[test]
 fn ecdh_agrees_the_same_secret_on_both_sides() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "ecdh-app");
+    let c = psecd.client("ecdh-app");
     let ecdh = Algorithm::KeyAgreement(KeyAgreement::Raw(RawKeyAgreement::Ecdh));
     let p256 = Type::EccKeyPair {
         curve_family: EccFamily::SecpR1,
@@ -309,7 +285,7 @@ fn ecdh_agrees_the_same_secret_on_both_sides() {
 #[test]
 fn import_export_and_destroy_follow_the_key_policy() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "import-app");
+    let c = psecd.client("import-app");
     let exportable = attributes(Type::Aes, 128, Cipher::Ctr.into(), |u| {
         let _ = u.set_export().set_encrypt();
     });
@@ -338,7 +314,7 @@ fn import_export_and_destroy_follow_the_key_policy() {
 #[test]
 fn a_use_the_policy_forbids_is_not_permitted() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "policy-app");
+    let c = psecd.client("policy-app");
     let verify_only = attributes(
         Type::EccKeyPair {
             curve_family: EccFamily::SecpR1,
@@ -359,7 +335,7 @@ fn a_use_the_policy_forbids_is_not_permitted() {
 #[test]
 fn unknown_key_does_not_exist() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     assert_eq!(
         status(c.psa_sign_hash("nothing", &[1; 32], ECDSA).unwrap_err()),
         ResponseStatus::PsaErrorDoesNotExist
@@ -373,8 +349,8 @@ fn unknown_key_does_not_exist() {
 #[test]
 fn applications_see_only_their_own_keys() {
     let psecd = Psecd::start();
-    let alice = client(&psecd, "alice");
-    let bob = client(&psecd, "bob");
+    let alice = psecd.client("alice");
+    let bob = psecd.client("bob");
     alice
         .psa_generate_key("shared-name", p256_signing())
         .unwrap();
@@ -417,7 +393,7 @@ fn applications_see_only_their_own_keys() {
 #[test]
 fn list_keys_gives_provider_and_attributes() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "lister");
+    let c = psecd.client("lister");
     c.psa_generate_key("k", p256_signing()).unwrap();
     let keys = c.list_keys().unwrap();
     assert_eq!(keys.len(), 1);
@@ -434,8 +410,8 @@ fn list_keys_gives_provider_and_attributes() {
 #[test]
 fn admin_operations_are_for_admins_only() {
     let psecd = Psecd::start();
-    let admin = client(&psecd, "admin");
-    let tenant = client(&psecd, "tenant");
+    let admin = psecd.client("admin");
+    let tenant = psecd.client("tenant");
     tenant.psa_generate_key("k1", p256_signing()).unwrap();
     tenant.psa_generate_key("k2", p256_signing()).unwrap();
     assert_eq!(
@@ -459,7 +435,7 @@ fn admin_operations_are_for_admins_only() {
 #[test]
 fn key_operations_without_authentication_are_refused() {
     let psecd = Psecd::start();
-    let anonymous = client(&psecd, "x").with_auth(Authentication::none());
+    let anonymous = psecd.client("x").with_auth(Authentication::none());
     assert_eq!(
         status(anonymous.psa_generate_key("k", p256_signing()).unwrap_err()),
         ResponseStatus::NotAuthenticated
@@ -476,7 +452,7 @@ fn key_operations_without_authentication_are_refused() {
 #[allow(deprecated, reason = "SHA-1 is used on purpose, to be refused")]
 fn deprecated_primitives_are_refused_unless_allowed() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "old-app");
+    let c = psecd.client("old-app");
     assert_eq!(
         status(c.psa_hash_compute(Hash::Sha1, b"x").unwrap_err()),
         ResponseStatus::DeprecatedPrimitive
@@ -502,7 +478,7 @@ fn deprecated_primitives_are_refused_unless_allowed() {
         core_extra: "allow_deprecated = true".into(),
         ..common::TestConfig::default()
     });
-    let c = client(&lenient, "old-app");
+    let c = lenient.client("old-app");
     assert_eq!(
         c.psa_hash_compute(Hash::Sha1, b"abc").unwrap()[..2],
         [0xa9, 0x99]
@@ -512,7 +488,7 @@ fn deprecated_primitives_are_refused_unless_allowed() {
 #[test]
 fn can_do_crypto_answers_from_what_the_provider_supports() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     assert!(
         c.can_do_crypto(CheckType::Generate, p256_signing())
             .unwrap()
@@ -533,7 +509,7 @@ fn can_do_crypto_answers_from_what_the_provider_supports() {
 #[test]
 fn a_request_to_a_provider_that_is_not_configured_is_refused() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app").with_provider(ProviderId::Pkcs11);
+    let c = psecd.client("app").with_provider(ProviderId::Pkcs11);
     assert_eq!(
         status(c.psa_generate_key("k", p256_signing()).unwrap_err()),
         ResponseStatus::ProviderNotRegistered
@@ -544,7 +520,7 @@ fn a_request_to_a_provider_that_is_not_configured_is_refused() {
 fn keys_survive_a_restart() {
     let mut psecd = Psecd::start();
     let public = {
-        let c = client(&psecd, "durable");
+        let c = psecd.client("durable");
         c.psa_generate_key("k", p256_signing()).unwrap();
         c.psa_export_public_key("k").unwrap()
     };
@@ -554,7 +530,7 @@ fn keys_survive_a_restart() {
         psecd.log()
     );
     psecd.spawn();
-    let c = client(&psecd, "durable");
+    let c = psecd.client("durable");
     assert_eq!(c.psa_export_public_key("k").unwrap(), public);
     let signature = c.psa_sign_hash("k", &[3; 32], ECDSA).unwrap();
     c.psa_verify_hash("k", &[3; 32], ECDSA, &signature).unwrap();
@@ -563,7 +539,7 @@ fn keys_survive_a_restart() {
 #[test]
 fn sighup_reloads_the_configuration_on_the_same_socket() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     assert_eq!(c.list_authenticators().unwrap().len(), 2);
     let config = std::fs::read_to_string(&psecd.config).unwrap();
     let direct_only = config.replace(
@@ -600,13 +576,13 @@ fn a_bad_configuration_on_reload_keeps_the_running_one() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(client(&psecd, "app").ping().unwrap(), (1, 0));
+    assert_eq!(psecd.client("app").ping().unwrap(), (1, 0));
 }
 
 #[test]
 fn sighup_reload_changes_the_served_providers() {
     let psecd = Psecd::start();
-    let c = client(&psecd, "app");
+    let c = psecd.client("app");
     let ids = |c: &BasicClient| {
         c.list_providers()
             .unwrap()

@@ -11,39 +11,8 @@
 
 mod common;
 
-use common::Psecd;
-use psec_client::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
-use psec_client::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
-use psec_client::{Authentication, BasicClient, Endpoint, ProviderId};
+use common::{ECDSA, Psecd, p256_signing};
 use std::process::Command;
-
-const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
-    hash_alg: SignHash::Specific(Hash::Sha256),
-};
-
-fn signing_key() -> Attributes {
-    let mut usage = UsageFlags::default();
-    let _ = usage.set_sign_hash().set_verify_hash();
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type: Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        bits: 256,
-        policy: Policy {
-            usage_flags: usage,
-            permitted_algorithms: ECDSA.into(),
-        },
-    }
-}
-
-fn client(psecd: &Psecd, app: &str) -> BasicClient {
-    BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
-        .with_provider(ProviderId::MbedCrypto)
-        .with_auth(Authentication::direct(app).unwrap())
-}
 
 fn migrate(psecd: &Psecd) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_psecd"))
@@ -78,8 +47,8 @@ fn keys_on_the_legacy_store_migrate_to_sqlite_and_still_sign() {
     psecd.spawn();
     let mut publics = Vec::new();
     for (app, key) in [("alice", "a1"), ("alice", "a2"), ("bob", "b1")] {
-        let c = client(&psecd, app);
-        c.psa_generate_key(key, signing_key()).unwrap();
+        let c = psecd.client(app);
+        c.psa_generate_key(key, p256_signing()).unwrap();
         publics.push((app, key, c.psa_export_public_key(key).unwrap()));
     }
     assert!(psecd.stop());
@@ -104,10 +73,10 @@ fn keys_on_the_legacy_store_migrate_to_sqlite_and_still_sign() {
 
     psecd.spawn();
     for (app, key, public) in publics {
-        let c = client(&psecd, app);
+        let c = psecd.client(app);
         assert_eq!(c.psa_export_public_key(key).unwrap(), public, "{app}/{key}");
         let signature = c.psa_sign_hash(key, &[4; 32], ECDSA).unwrap();
         c.psa_verify_hash(key, &[4; 32], ECDSA, &signature).unwrap();
     }
-    assert_eq!(client(&psecd, "bob").list_keys().unwrap().len(), 1);
+    assert_eq!(psecd.client("bob").list_keys().unwrap().len(), 1);
 }

@@ -10,11 +10,7 @@
 
 mod common;
 
-use common::Psecd;
-use psec_client::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
-use psec_client::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
+use common::{ECDSA, Psecd, p256_signing};
 use psec_client::{AuthType, Authentication, BasicClient, Endpoint, ProviderId, ResponseStatus};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -23,26 +19,6 @@ use std::process::Command;
 const TEST_NAME: &str = "two_unix_users_see_only_their_own_keys";
 const ROLE: &str = "PSEC_TEST_UID_ROLE";
 const SOCKET: &str = "PSEC_TEST_UID_SOCKET";
-
-const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
-    hash_alg: SignHash::Specific(Hash::Sha256),
-};
-
-fn signing_key() -> Attributes {
-    let mut usage = UsageFlags::default();
-    let _ = usage.set_sign_hash();
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type: Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        bits: 256,
-        policy: Policy {
-            usage_flags: usage,
-            permitted_algorithms: ECDSA.into(),
-        },
-    }
-}
 
 /// Runs this test's child role as `uid`, and fails if the child fails.
 fn as_user(uid: u32, role: &str, socket: &std::path::Path) {
@@ -71,7 +47,7 @@ fn child(role: &str, socket: &str) {
     assert_eq!(c.auth().auth_type(), AuthType::UnixPeerCredentials);
     let mine = format!("key-of-{me}");
     match role {
-        "create" => c.psa_generate_key(&mine, signing_key()).unwrap(),
+        "create" => c.psa_generate_key(&mine, p256_signing()).unwrap(),
         "check" => {
             let names: Vec<String> = c.list_keys().unwrap().into_iter().map(|k| k.name).collect();
             assert_eq!(

@@ -13,7 +13,34 @@
     reason = "a test fails by panicking"
 )]
 
+use psec_client::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
+use psec_client::psa_crypto::types::key::{
+    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
+};
+use psec_client::{Authentication, BasicClient, Endpoint, ProviderId};
 use std::path::{Path, PathBuf};
+
+/// ECDSA with SHA-256, the algorithm of the tests' signing keys.
+pub const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
+    hash_alg: SignHash::Specific(Hash::Sha256),
+};
+
+/// A persistent P-256 key that may sign and verify hashes with [`ECDSA`].
+pub fn p256_signing() -> Attributes {
+    let mut usage = UsageFlags::default();
+    let _ = usage.set_sign_hash().set_verify_hash();
+    Attributes {
+        lifetime: Lifetime::Persistent,
+        key_type: Type::EccKeyPair {
+            curve_family: EccFamily::SecpR1,
+        },
+        bits: 256,
+        policy: Policy {
+            usage_flags: usage,
+            permitted_algorithms: ECDSA.into(),
+        },
+    }
+}
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -201,6 +228,14 @@ impl Psecd {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// A client of this psecd for the Direct application `app`, on the Mbed
+    /// Crypto provider.
+    pub fn client(&self, app: &str) -> BasicClient {
+        BasicClient::new_naked(Endpoint::unix_socket(&self.socket))
+            .with_provider(ProviderId::MbedCrypto)
+            .with_auth(Authentication::direct(app).unwrap())
     }
 
     /// What psecd logged so far.

@@ -9,7 +9,7 @@
 use crate::authenticators::PeerCredentials;
 use crate::dispatcher::Dispatcher;
 use psec_interface::header::WIRE_HEADER_LEN;
-use psec_interface::{RawHeader, Request, ResponseStatus};
+use psec_interface::{Opcode, RawHeader, Request, Response, ResponseStatus};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -99,16 +99,21 @@ async fn execute(
     peer: Option<PeerCredentials>,
     shared: &Arc<Shared>,
 ) -> Option<Zeroizing<Vec<u8>>> {
-    let _permit = shared.workers.acquire().await.ok()?;
-    let worker_shared = Arc::clone(shared);
-    let response = tokio::task::spawn_blocking(move || {
-        let dispatcher = match worker_shared.dispatcher.read() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        dispatcher.handle(request, peer)
-    })
-    .await;
+    let response = match answer_inline(request, peer, shared) {
+        Ok(response) => Ok(response),
+        Err(request) => {
+            let _permit = shared.workers.acquire().await.ok()?;
+            let worker_shared = Arc::clone(shared);
+            tokio::task::spawn_blocking(move || {
+                let dispatcher = match worker_shared.dispatcher.read() {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                dispatcher.handle(request, peer)
+            })
+            .await
+        }
+    };
     match response {
         Ok(response) => match response.encode() {
             Ok(bytes) => Some(bytes),
@@ -124,6 +129,33 @@ async fn execute(
             log::error!("a request handler panicked: {error}");
             None
         }
+    }
+}
+
+/// Core operations answered from memory alone, with no provider, store or
+/// file behind them: they run on the connection's own task, sparing the
+/// hand-over to a worker thread.
+fn answers_from_memory(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::Ping | Opcode::ListProviders | Opcode::ListOpcodes | Opcode::ListAuthenticators
+    )
+}
+
+/// Answers a from-memory request here, without blocking: any other
+/// request, or one that finds a reload holding the dispatcher, is given
+/// back for a worker.
+fn answer_inline(
+    request: Request,
+    peer: Option<PeerCredentials>,
+    shared: &Shared,
+) -> Result<Response, Request> {
+    if !answers_from_memory(request.header.opcode) {
+        return Err(request);
+    }
+    match shared.dispatcher.try_read() {
+        Ok(dispatcher) => Ok(dispatcher.handle(request, peer)),
+        Err(_) => Err(request),
     }
 }
 

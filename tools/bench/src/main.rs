@@ -79,6 +79,28 @@ fn report(name: &str, threads: usize, (mut latencies, wall): (Vec<Duration>, Dur
     );
 }
 
+fn ping_request_bytes() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    use psec_interface::operations::{NativeOperation, ping};
+    use psec_interface::{AuthBuffer, AuthType, Request, RequestHeader};
+    let op = NativeOperation::Ping(ping::Operation {});
+    let request = Request {
+        header: RequestHeader::new(ProviderId::Core, AuthType::NoAuth, op.opcode()),
+        body: op.into_body()?,
+        auth: AuthBuffer::default(),
+    };
+    Ok(request.encode()?.to_vec())
+}
+
+/// Connects, writes the request, and reads the answer (one read: it is 40
+/// bytes).
+fn bare_round_trip(socket: &str, request: &[u8]) -> std::io::Result<usize> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
+    stream.write_all(request)?;
+    let mut answer = [0u8; 64];
+    stream.read(&mut answer)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let socket = args
@@ -104,12 +126,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mbed_lock = std::sync::Mutex::new(());
     println!("{iterations} operations per client thread");
+    // The same Ping as bytes prepared once, sent on a bare socket: psecd and
+    // the kernel alone, without the client library's work.
+    let ping = ping_request_bytes()?;
     for threads in [1, 8] {
         report(
             "Ping through psecd",
             threads,
             measure(threads, iterations, || {
                 let _ = client().ping();
+            }),
+        );
+        report(
+            "Ping, bare socket",
+            threads,
+            measure(threads, iterations, || {
+                let _ = bare_round_trip(&socket, &ping);
             }),
         );
         report(

@@ -1,6 +1,7 @@
-//! A real psecd (Mbed Crypto provider, SQLite store) driven through
-//! psec-client over its socket: every operation's success path and its
-//! documented failures.
+//! The service itself, whatever the provider: discovery, authentication,
+//! administration, deprecated primitives, configuration reload, through a
+//! real psecd (Mbed Crypto, SQLite) and psec-client. The crypto operations
+//! are in `conformance.rs`, run for every provider.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,15 +13,10 @@
 mod common;
 
 use common::{ECDSA, Psecd, p256_signing};
-use psec_client::psa_crypto::types::algorithm::{
-    Aead, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption, AsymmetricSignature, Cipher,
-    FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement,
-};
-use psec_client::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
+use psec_client::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, Hash};
+use psec_client::psa_crypto::types::key::{Attributes, Lifetime, Policy, Type, UsageFlags};
 use psec_client::{
-    Authentication, BasicClient, CheckType, Endpoint, Error, Opcode, ProviderId, ResponseStatus,
+    Authentication, BasicClient, Endpoint, Error, Opcode, ProviderId, ResponseStatus,
 };
 
 fn attributes(
@@ -111,303 +107,6 @@ fn default_client_discovers_provider_and_authenticator() {
 }
 
 #[test]
-fn ecdsa_key_signs_verifies_and_rejects_a_bad_signature() {
-    let psecd = Psecd::start();
-    let c = psecd.client("signer");
-    c.psa_generate_key("p256", p256_signing()).unwrap();
-    let hash = c.psa_hash_compute(Hash::Sha256, b"message").unwrap();
-    let signature = c.psa_sign_hash("p256", &hash, ECDSA).unwrap();
-    c.psa_verify_hash("p256", &hash, ECDSA, &signature).unwrap();
-    let mut bad = signature.clone();
-    bad[10] ^= 1;
-    assert_eq!(
-        status(c.psa_verify_hash("p256", &hash, ECDSA, &bad).unwrap_err()),
-        ResponseStatus::PsaErrorInvalidSignature
-    );
-    let message_signature = c.psa_sign_message("p256", b"message", ECDSA).unwrap();
-    c.psa_verify_message("p256", b"message", ECDSA, &message_signature)
-        .unwrap();
-    c.psa_verify_hash("p256", &hash, ECDSA, &message_signature)
-        .unwrap();
-    let public = c.psa_export_public_key("p256").unwrap();
-    assert_eq!(public.len(), 65);
-    assert_eq!(public[0], 0x04, "uncompressed point");
-}
-
-#[test]
-fn rsa_key_encrypts_and_decrypts_with_oaep() {
-    let psecd = Psecd::start();
-    let c = psecd.client("rsa-app");
-    let oaep = AsymmetricEncryption::RsaOaep {
-        hash_alg: Hash::Sha256,
-    };
-    c.psa_generate_key(
-        "rsa",
-        attributes(Type::RsaKeyPair, 2048, oaep.into(), |u| {
-            let _ = u.set_encrypt().set_decrypt();
-        }),
-    )
-    .unwrap();
-    let ciphertext = c
-        .psa_asymmetric_encrypt("rsa", oaep, b"secret", None)
-        .unwrap();
-    assert_eq!(ciphertext.len(), 256);
-    let plaintext = c
-        .psa_asymmetric_decrypt("rsa", oaep, &ciphertext, None)
-        .unwrap();
-    assert_eq!(&*plaintext, b"secret");
-}
-
-#[test]
-fn aes_key_does_aead_and_cipher_and_detects_tampering() {
-    let psecd = Psecd::start();
-    let c = psecd.client("aes-app");
-    let gcm = Aead::AeadWithDefaultLengthTag(AeadWithDefaultLengthTag::Gcm);
-    c.psa_generate_key(
-        "gcm",
-        attributes(Type::Aes, 256, gcm.into(), |u| {
-            let _ = u.set_encrypt().set_decrypt();
-        }),
-    )
-    .unwrap();
-    let nonce = [7u8; 12];
-    let sealed = c
-        .psa_aead_encrypt("gcm", gcm, &nonce, b"header", b"payload")
-        .unwrap();
-    assert_eq!(
-        &*c.psa_aead_decrypt("gcm", gcm, &nonce, b"header", &sealed)
-            .unwrap(),
-        b"payload"
-    );
-    let mut tampered = sealed.clone();
-    tampered[0] ^= 1;
-    let error = status(
-        c.psa_aead_decrypt("gcm", gcm, &nonce, b"header", &tampered)
-            .unwrap_err(),
-    );
-    assert!(
-        matches!(
-            error,
-            ResponseStatus::PsaErrorInvalidSignature | ResponseStatus::PsaErrorCorruptionDetected
-        ),
-        "{error:?}"
-    );
-
-    c.psa_generate_key(
-        "cbc",
-        attributes(Type::Aes, 128, Cipher::CbcPkcs7.into(), |u| {
-            let _ = u.set_encrypt().set_decrypt();
-        }),
-    )
-    .unwrap();
-    let ciphertext = c
-        .psa_cipher_encrypt("cbc", Cipher::CbcPkcs7, b"sixteen byte msg and more")
-        .unwrap();
-    assert_eq!(
-        &*c.psa_cipher_decrypt("cbc", Cipher::CbcPkcs7, &ciphertext)
-            .unwrap(),
-        b"sixteen byte msg and more"
-    );
-}
-
-#[test]
-fn hmac_key_computes_and_verifies_a_mac() {
-    let psecd = Psecd::start();
-    let c = psecd.client("mac-app");
-    let hmac = Mac::FullLength(FullLengthMac::Hmac {
-        hash_alg: Hash::Sha256,
-    });
-    c.psa_generate_key(
-        "hmac",
-        attributes(Type::Hmac, 256, hmac.into(), |u| {
-            let _ = u.set_sign_hash().set_verify_hash();
-        }),
-    )
-    .unwrap();
-    let mac = c.psa_mac_compute("hmac", hmac, b"data").unwrap();
-    assert_eq!(mac.len(), 32);
-    c.psa_mac_verify("hmac", hmac, b"data", &mac).unwrap();
-    assert_eq!(
-        status(c.psa_mac_verify("hmac", hmac, b"other", &mac).unwrap_err()),
-        ResponseStatus::PsaErrorInvalidSignature
-    );
-}
-
-#[test]
-fn hashing_and_random_need_no_key() {
-    let psecd = Psecd::start();
-    let c = psecd.client("app");
-    let digest = c.psa_hash_compute(Hash::Sha256, b"abc").unwrap();
-    assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf], "SHA-256 of abc");
-    c.psa_hash_compare(Hash::Sha256, b"abc", &digest).unwrap();
-    assert_eq!(
-        status(
-            c.psa_hash_compare(Hash::Sha256, b"abd", &digest)
-                .unwrap_err()
-        ),
-        ResponseStatus::PsaErrorInvalidSignature
-    );
-    let a = c.psa_generate_random(32).unwrap();
-    let b = c.psa_generate_random(32).unwrap();
-    assert_eq!(a.len(), 32);
-    assert_ne!(&*a, &*b);
-}
-
-#[test]
-fn ecdh_agrees_the_same_secret_on_both_sides() {
-    let psecd = Psecd::start();
-    let c = psecd.client("ecdh-app");
-    let ecdh = Algorithm::KeyAgreement(KeyAgreement::Raw(RawKeyAgreement::Ecdh));
-    let p256 = Type::EccKeyPair {
-        curve_family: EccFamily::SecpR1,
-    };
-    for name in ["alice", "bob"] {
-        c.psa_generate_key(
-            name,
-            attributes(p256, 256, ecdh, |u| {
-                let _ = u.set_derive();
-            }),
-        )
-        .unwrap();
-    }
-    let alice_public = c.psa_export_public_key("alice").unwrap();
-    let bob_public = c.psa_export_public_key("bob").unwrap();
-    let one = c
-        .psa_raw_key_agreement(RawKeyAgreement::Ecdh, "alice", &bob_public)
-        .unwrap();
-    let two = c
-        .psa_raw_key_agreement(RawKeyAgreement::Ecdh, "bob", &alice_public)
-        .unwrap();
-    assert_eq!(&*one, &*two);
-    assert_eq!(one.len(), 32);
-}
-
-#[test]
-fn import_export_and_destroy_follow_the_key_policy() {
-    let psecd = Psecd::start();
-    let c = psecd.client("import-app");
-    let exportable = attributes(Type::Aes, 128, Cipher::Ctr.into(), |u| {
-        let _ = u.set_export().set_encrypt();
-    });
-    c.psa_import_key("imported", &[0x2b; 16], exportable)
-        .unwrap();
-    assert_eq!(&*c.psa_export_key("imported").unwrap(), &[0x2b; 16]);
-    let sealed = attributes(Type::Aes, 128, Cipher::Ctr.into(), |u| {
-        let _ = u.set_encrypt();
-    });
-    c.psa_import_key("sealed", &[0x2c; 16], sealed).unwrap();
-    assert_eq!(
-        status(c.psa_export_key("sealed").unwrap_err()),
-        ResponseStatus::PsaErrorNotPermitted
-    );
-    assert_eq!(
-        status(c.psa_import_key("sealed", &[0; 16], sealed).unwrap_err()),
-        ResponseStatus::PsaErrorAlreadyExists
-    );
-    c.psa_destroy_key("sealed").unwrap();
-    assert_eq!(
-        status(c.psa_export_public_key("sealed").unwrap_err()),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-}
-
-#[test]
-fn a_use_the_policy_forbids_is_not_permitted() {
-    let psecd = Psecd::start();
-    let c = psecd.client("policy-app");
-    let verify_only = attributes(
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        256,
-        ECDSA.into(),
-        |u| {
-            let _ = u.set_verify_hash();
-        },
-    );
-    c.psa_generate_key("verify-only", verify_only).unwrap();
-    assert_eq!(
-        status(c.psa_sign_hash("verify-only", &[1; 32], ECDSA).unwrap_err()),
-        ResponseStatus::PsaErrorNotPermitted
-    );
-}
-
-#[test]
-fn unknown_key_does_not_exist() {
-    let psecd = Psecd::start();
-    let c = psecd.client("app");
-    assert_eq!(
-        status(c.psa_sign_hash("nothing", &[1; 32], ECDSA).unwrap_err()),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-    assert_eq!(
-        status(c.psa_destroy_key("nothing").unwrap_err()),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-}
-
-#[test]
-fn applications_see_only_their_own_keys() {
-    let psecd = Psecd::start();
-    let alice = psecd.client("alice");
-    let bob = psecd.client("bob");
-    alice
-        .psa_generate_key("shared-name", p256_signing())
-        .unwrap();
-    alice
-        .psa_generate_key("alice-only", p256_signing())
-        .unwrap();
-    // Bob may use the same name for his own key.
-    bob.psa_generate_key("shared-name", p256_signing()).unwrap();
-    assert_ne!(
-        alice.psa_export_public_key("shared-name").unwrap(),
-        bob.psa_export_public_key("shared-name").unwrap()
-    );
-    // Alice's other key does not exist for Bob, whatever he tries.
-    assert_eq!(
-        status(
-            bob.psa_sign_hash("alice-only", &[1; 32], ECDSA)
-                .unwrap_err()
-        ),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-    assert_eq!(
-        status(bob.psa_export_public_key("alice-only").unwrap_err()),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-    assert_eq!(
-        status(bob.psa_destroy_key("alice-only").unwrap_err()),
-        ResponseStatus::PsaErrorDoesNotExist
-    );
-    let names = |c: &BasicClient| {
-        let mut n: Vec<String> = c.list_keys().unwrap().into_iter().map(|k| k.name).collect();
-        n.sort();
-        n
-    };
-    assert_eq!(names(&alice), ["alice-only", "shared-name"]);
-    assert_eq!(names(&bob), ["shared-name"]);
-    // Alice's key survived Bob's attempt to destroy it.
-    alice.psa_sign_hash("alice-only", &[1; 32], ECDSA).unwrap();
-}
-
-#[test]
-fn list_keys_gives_provider_and_attributes() {
-    let psecd = Psecd::start();
-    let c = psecd.client("lister");
-    c.psa_generate_key("k", p256_signing()).unwrap();
-    let keys = c.list_keys().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].provider_id, ProviderId::MbedCrypto);
-    assert_eq!(keys[0].attributes.bits, 256);
-    assert_eq!(
-        keys[0].attributes.key_type,
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1
-        }
-    );
-}
-
-#[test]
 fn admin_operations_are_for_admins_only() {
     let psecd = Psecd::start();
     let admin = psecd.client("admin");
@@ -486,27 +185,6 @@ fn deprecated_primitives_are_refused_unless_allowed() {
 }
 
 #[test]
-fn can_do_crypto_answers_from_what_the_provider_supports() {
-    let psecd = Psecd::start();
-    let c = psecd.client("app");
-    assert!(
-        c.can_do_crypto(CheckType::Generate, p256_signing())
-            .unwrap()
-    );
-    let odd = attributes(
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        200,
-        ECDSA.into(),
-        |u| {
-            let _ = u.set_sign_hash();
-        },
-    );
-    assert!(!c.can_do_crypto(CheckType::Generate, odd).unwrap());
-}
-
-#[test]
 fn a_request_to_a_provider_that_is_not_configured_is_refused() {
     let psecd = Psecd::start();
     let c = psecd.client("app").with_provider(ProviderId::Pkcs11);
@@ -514,26 +192,6 @@ fn a_request_to_a_provider_that_is_not_configured_is_refused() {
         status(c.psa_generate_key("k", p256_signing()).unwrap_err()),
         ResponseStatus::ProviderNotRegistered
     );
-}
-
-#[test]
-fn keys_survive_a_restart() {
-    let mut psecd = Psecd::start();
-    let public = {
-        let c = psecd.client("durable");
-        c.psa_generate_key("k", p256_signing()).unwrap();
-        c.psa_export_public_key("k").unwrap()
-    };
-    assert!(
-        psecd.stop(),
-        "psecd exits cleanly on SIGTERM:\n{}",
-        psecd.log()
-    );
-    psecd.spawn();
-    let c = psecd.client("durable");
-    assert_eq!(c.psa_export_public_key("k").unwrap(), public);
-    let signature = c.psa_sign_hash("k", &[3; 32], ECDSA).unwrap();
-    c.psa_verify_hash("k", &[3; 32], ECDSA, &signature).unwrap();
 }
 
 #[test]

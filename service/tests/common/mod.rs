@@ -53,11 +53,44 @@ pub struct Psecd {
     pub socket: PathBuf,
     /// The configuration file it was started with.
     pub config: PathBuf,
+    /// Its crypto provider.
+    pub backend: Backend,
+    /// What its environment adds for the backend.
+    env: Vec<(String, String)>,
+}
+
+/// The crypto provider a test psecd runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Mbed TLS in software.
+    MbedCrypto,
+}
+
+impl Backend {
+    /// Its id on the wire.
+    pub fn provider_id(self) -> ProviderId {
+        match self {
+            Backend::MbedCrypto => ProviderId::MbedCrypto,
+        }
+    }
+
+    /// Prepares what the backend needs in `dir`, and returns its
+    /// `[[provider]]` table and the environment psecd needs for it.
+    fn prepare(self, _dir: &Path) -> (String, Vec<(String, String)>) {
+        match self {
+            Backend::MbedCrypto => (
+                "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n".into(),
+                Vec::new(),
+            ),
+        }
+    }
 }
 
 /// Settings a test may change in the default test configuration.
 #[derive(Clone)]
 pub struct TestConfig {
+    /// The crypto provider.
+    pub backend: Backend,
     /// `[[authenticator]]` tables, in order.
     pub authenticators: Vec<&'static str>,
     /// Extra `[core_settings]` lines.
@@ -69,6 +102,7 @@ pub struct TestConfig {
 impl Default for TestConfig {
     fn default() -> Self {
         TestConfig {
+            backend: Backend::MbedCrypto,
             authenticators: vec![
                 "auth_type = \"Direct\"\nadmins = [ { name = \"admin\" } ]",
                 "auth_type = \"UnixPeerCredentials\"\nadmins = [ { name = \"0\" } ]",
@@ -80,8 +114,9 @@ impl Default for TestConfig {
 }
 
 impl TestConfig {
-    /// The config.toml text for a service living in `dir`.
-    pub fn render(&self, dir: &Path) -> String {
+    /// The config.toml text for a service living in `dir`, with the
+    /// `[[provider]]` table `provider`.
+    pub fn render_with(&self, dir: &Path, provider: &str) -> String {
         let authenticators: String = self
             .authenticators
             .iter()
@@ -105,14 +140,18 @@ name = "sqlite-manager"
 manager_type = "SQLite"
 sqlite_db_path = "{dir}/store/keys.sqlite3"
 
-[[provider]]
-provider_type = "MbedCrypto"
-key_info_manager = "sqlite-manager"
-"#,
+{provider}"#,
             dir = dir.display(),
             extra = self.core_extra,
             timeout = self.timeout_ms,
         )
+    }
+
+    /// The config.toml text for a service living in `dir`, on the Mbed
+    /// Crypto provider.
+    pub fn render(&self, dir: &Path) -> String {
+        let (provider, _) = Backend::MbedCrypto.prepare(dir);
+        self.render_with(dir, &provider)
     }
 }
 
@@ -135,11 +174,14 @@ impl Psecd {
         )
         .unwrap();
         let config_path = dir.path().join("config.toml");
-        std::fs::write(&config_path, config.render(dir.path())).unwrap();
+        let (provider, env) = config.backend.prepare(dir.path());
+        std::fs::write(&config_path, config.render_with(dir.path(), &provider)).unwrap();
         let mut psecd = Psecd {
             child: None,
             socket: dir.path().join("parsec.sock"),
             config: config_path,
+            backend: config.backend,
+            env,
             dir,
         };
         psecd.spawn();
@@ -152,6 +194,7 @@ impl Psecd {
         let child = Command::new(env!("CARGO_BIN_EXE_psecd"))
             .arg("--config")
             .arg(&self.config)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
@@ -230,11 +273,11 @@ impl Psecd {
         }
     }
 
-    /// A client of this psecd for the Direct application `app`, on the Mbed
-    /// Crypto provider.
+    /// A client of this psecd for the Direct application `app`, on its
+    /// crypto provider.
     pub fn client(&self, app: &str) -> BasicClient {
         BasicClient::new_naked(Endpoint::unix_socket(&self.socket))
-            .with_provider(ProviderId::MbedCrypto)
+            .with_provider(self.backend.provider_id())
             .with_auth(Authentication::direct(app).unwrap())
     }
 

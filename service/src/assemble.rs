@@ -70,6 +70,9 @@ pub fn compiled_provider_kinds() -> Vec<&'static str> {
     if cfg!(feature = "mbed-crypto") {
         kinds.push("MbedCrypto");
     }
+    if cfg!(feature = "pkcs11") {
+        kinds.push("Pkcs11");
+    }
     kinds
 }
 
@@ -239,7 +242,28 @@ fn start_provider(
             let _ = store;
             Err(not_compiled(" (rebuild with --features mbed-crypto)"))
         }
-        ProviderConfig::Pkcs11(_) | ProviderConfig::Tpm(_) => {
+        #[cfg(feature = "pkcs11")]
+        ProviderConfig::Pkcs11(pkcs11) => {
+            let failed = |source| StartError::Provider {
+                name: name.to_string(),
+                source,
+            };
+            let mut settings =
+                psec_provider_pkcs11::Pkcs11Settings::new(pkcs11.library_path.clone())
+                    .with_token(pkcs11.slot_number, pkcs11.serial_number.clone())
+                    .with_software_public_operations(pkcs11.software_public_operations)
+                    .with_allow_export(pkcs11.allow_export);
+            if let Some(pin) = &pkcs11.user_pin {
+                settings = settings.with_user_pin(pin).map_err(failed)?;
+            }
+            psec_provider_pkcs11::build(name.to_string(), store, settings).map_err(failed)
+        }
+        #[cfg(not(feature = "pkcs11"))]
+        ProviderConfig::Pkcs11(_) => {
+            let _ = store;
+            Err(not_compiled(" (rebuild with --features pkcs11)"))
+        }
+        ProviderConfig::Tpm(_) => {
             let _ = store;
             Err(not_compiled(" yet (planned for 0.3.0, see roadmap.md)"))
         }

@@ -86,27 +86,62 @@ macro_rules! conformance_suite {
             }
 
             #[test]
-            fn rsa_key_encrypts_and_decrypts_with_oaep() {
+            fn rsa_key_encrypts_and_decrypts_with_each_scheme_the_provider_offers() {
                 let psecd = start();
                 let c = psecd.client("rsa-app");
-                let oaep = AsymmetricEncryption::RsaOaep {
-                    hash_alg: Hash::Sha256,
-                };
-                c.psa_generate_key(
-                    "rsa",
-                    attributes(Type::RsaKeyPair, 2048, oaep.into(), |u| {
+                let schemes = [
+                    AsymmetricEncryption::RsaOaep {
+                        hash_alg: Hash::Sha256,
+                    },
+                    AsymmetricEncryption::RsaPkcs1v15Crypt,
+                ];
+                let mut offered = 0;
+                for (n, scheme) in schemes.into_iter().enumerate() {
+                    let name = format!("rsa-{n}");
+                    let key = attributes(Type::RsaKeyPair, 2048, scheme.into(), |u| {
                         let _ = u.set_encrypt().set_decrypt();
-                    }),
-                )
-                .unwrap();
-                let ciphertext = c
-                    .psa_asymmetric_encrypt("rsa", oaep, b"secret", None)
+                    });
+                    if !c.can_do_crypto(CheckType::Generate, key).unwrap() {
+                        // What the provider says it can not do, it refuses.
+                        let refused = status(c.psa_generate_key(&name, key).unwrap_err());
+                        assert_eq!(refused, ResponseStatus::PsaErrorNotSupported, "{scheme:?}");
+                        continue;
+                    }
+                    offered += 1;
+                    c.psa_generate_key(&name, key).unwrap();
+                    let ciphertext = c
+                        .psa_asymmetric_encrypt(&name, scheme, b"secret", None)
+                        .unwrap();
+                    assert_eq!(ciphertext.len(), 256);
+                    let plaintext = c
+                        .psa_asymmetric_decrypt(&name, scheme, &ciphertext, None)
+                        .unwrap();
+                    assert_eq!(&*plaintext, b"secret", "{scheme:?}");
+                }
+                assert!(offered > 0, "the provider offers no RSA encryption scheme");
+            }
+
+            #[test]
+            fn eight_clients_signing_at_once_all_get_valid_signatures() {
+                let psecd = start();
+                psecd
+                    .client("crowd")
+                    .psa_generate_key("shared", p256_signing())
                     .unwrap();
-                assert_eq!(ciphertext.len(), 256);
-                let plaintext = c
-                    .psa_asymmetric_decrypt("rsa", oaep, &ciphertext, None)
-                    .unwrap();
-                assert_eq!(&*plaintext, b"secret");
+                std::thread::scope(|scope| {
+                    for thread in 0..8u8 {
+                        let psecd = &psecd;
+                        let _ = scope.spawn(move || {
+                            let c = psecd.client("crowd");
+                            for round in 0..10u8 {
+                                let hash = [thread.wrapping_mul(31).wrapping_add(round); 32];
+                                let signature = c.psa_sign_hash("shared", &hash, ECDSA).unwrap();
+                                c.psa_verify_hash("shared", &hash, ECDSA, &signature)
+                                    .unwrap();
+                            }
+                        });
+                    }
+                });
             }
 
             #[test]
@@ -238,13 +273,13 @@ macro_rules! conformance_suite {
             fn import_export_and_destroy_follow_the_key_policy() {
                 let psecd = start();
                 let c = psecd.client("import-app");
-                let exportable = attributes(Type::Aes, 128, Cipher::Ctr.into(), |u| {
+                let exportable = attributes(Type::Aes, 128, Cipher::CbcPkcs7.into(), |u| {
                     let _ = u.set_export().set_encrypt();
                 });
                 c.psa_import_key("imported", &[0x2b; 16], exportable)
                     .unwrap();
                 assert_eq!(&*c.psa_export_key("imported").unwrap(), &[0x2b; 16]);
-                let sealed = attributes(Type::Aes, 128, Cipher::Ctr.into(), |u| {
+                let sealed = attributes(Type::Aes, 128, Cipher::CbcPkcs7.into(), |u| {
                     let _ = u.set_encrypt();
                 });
                 c.psa_import_key("sealed", &[0x2c; 16], sealed).unwrap();
@@ -405,3 +440,4 @@ macro_rules! conformance_suite {
 }
 
 conformance_suite!(mbed_crypto, Backend::MbedCrypto);
+conformance_suite!(pkcs11, Backend::Pkcs11);

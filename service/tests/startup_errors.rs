@@ -51,10 +51,10 @@ fn a_misspelt_field_is_named_with_the_valid_ones() {
 fn a_provider_type_that_is_not_built_is_named_with_what_is() {
     let text = default_text().replace(
         "provider_type = \"MbedCrypto\"",
-        "provider_type = \"Pkcs11\"\nlibrary_path = \"/usr/lib/softhsm/libsofthsm2.so\"",
+        "provider_type = \"TrustedService\"",
     );
     let stderr = refused(&text);
-    assert!(stderr.contains("Pkcs11"), "{stderr}");
+    assert!(stderr.contains("TrustedService"), "{stderr}");
     assert!(
         stderr.contains("MbedCrypto"),
         "the kinds this build has: {stderr}"

@@ -64,6 +64,36 @@ pub struct Psecd {
 pub enum Backend {
     /// Mbed TLS in software.
     MbedCrypto,
+    /// A SoftHSM2 token made for the test, through PKCS#11.
+    Pkcs11,
+}
+
+/// SoftHSM2's PKCS#11 library.
+const SOFTHSM2_LIBRARY: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token of its own in `dir`: a configuration naming a token
+/// directory there, and one token initialised in it. Returns the
+/// configuration's path, for SOFTHSM2_CONF.
+fn softhsm2_token(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let output = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "psec-test"])
+        .args(["--so-pin", "12345678", "--pin", "123456"])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util runs (ci/install-deps.sh installs softhsm2)");
+    assert!(output.status.success(), "{output:?}");
+    conf
 }
 
 impl Backend {
@@ -71,17 +101,28 @@ impl Backend {
     pub fn provider_id(self) -> ProviderId {
         match self {
             Backend::MbedCrypto => ProviderId::MbedCrypto,
+            Backend::Pkcs11 => ProviderId::Pkcs11,
         }
     }
 
     /// Prepares what the backend needs in `dir`, and returns its
     /// `[[provider]]` table and the environment psecd needs for it.
-    fn prepare(self, _dir: &Path) -> (String, Vec<(String, String)>) {
+    fn prepare(self, dir: &Path) -> (String, Vec<(String, String)>) {
         match self {
             Backend::MbedCrypto => (
                 "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n".into(),
                 Vec::new(),
             ),
+            Backend::Pkcs11 => {
+                let conf = softhsm2_token(dir);
+                (
+                    format!(
+                        "[[provider]]\nprovider_type = \"Pkcs11\"\nkey_info_manager = \"sqlite-manager\"\n\
+                         library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"str:123456\"\nallow_export = true\n"
+                    ),
+                    vec![("SOFTHSM2_CONF".into(), conf.display().to_string())],
+                )
+            }
         }
     }
 }

@@ -1,0 +1,749 @@
+//! Keys: creating and destroying them on the token in the steps the key
+//! store asks for, finding an application's key, key management and
+//! export.
+//!
+//! Every key is a pair of token objects (or one, for a lone public key)
+//! sharing a random 16-byte `CKA_ID`; the key store keeps that id as the
+//! key's backend id, with the attributes the key was created with.
+
+use crate::Pkcs11Provider;
+use crate::der::{self, RsaPrivateKey};
+use crate::support::curve_params;
+use crate::token::{PooledSession, ck_error};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::Session;
+use psec_interface::ResponseStatus;
+use psec_interface::operations::can_do_crypto::CheckType;
+use psec_interface::operations::{
+    psa_destroy_key, psa_export_key, psa_export_public_key, psa_generate_key, psa_import_key,
+};
+use psec_interface::psa_crypto::types::algorithm::Algorithm;
+use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
+use psec_provider::{Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError};
+use std::fmt;
+use zeroize::Zeroizing;
+
+type Outcome<T> = Result<T, ProviderError>;
+
+/// Length of the random `CKA_ID` of a new key.
+const ID_LEN: usize = 16;
+
+/// What a key is about to be used for, as its usage flags name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Usage {
+    Export,
+    Encrypt,
+    Decrypt,
+    SignHash,
+    VerifyHash,
+    SignMessage,
+    VerifyMessage,
+    Derive,
+}
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Usage::Export => "export",
+            Usage::Encrypt => "encrypt",
+            Usage::Decrypt => "decrypt",
+            Usage::SignHash => "sign_hash",
+            Usage::VerifyHash => "verify_hash",
+            Usage::SignMessage => "sign_message",
+            Usage::VerifyMessage => "verify_message",
+            Usage::Derive => "derive",
+        })
+    }
+}
+
+/// Checks the policy of key `name` allows `usage`, and `alg` if given.
+fn require(
+    name: &str,
+    attributes: &Attributes,
+    usage: Usage,
+    alg: Option<Algorithm>,
+) -> Outcome<()> {
+    let flags = &attributes.policy.usage_flags;
+    let allowed = match usage {
+        Usage::Export => flags.export(),
+        Usage::Encrypt => flags.encrypt(),
+        Usage::Decrypt => flags.decrypt(),
+        Usage::SignHash => flags.sign_hash(),
+        Usage::VerifyHash => flags.verify_hash(),
+        Usage::SignMessage => flags.sign_message(),
+        Usage::VerifyMessage => flags.verify_message(),
+        Usage::Derive => flags.derive(),
+    };
+    if !allowed {
+        return Err(ProviderError::NotPermitted(format!(
+            "the policy of key `{name}` lacks the {usage} usage flag"
+        )));
+    }
+    match alg {
+        Some(alg) if !attributes.is_alg_permitted(alg) => Err(ProviderError::NotPermitted(
+            format!("the policy of key `{name}` does not permit {alg:?}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An application's key, found in the store, with a session to use it.
+pub(crate) struct OpenKey<'a> {
+    /// The key's name, for messages.
+    pub(crate) name: &'a str,
+    /// Its attributes, as created.
+    pub(crate) attributes: Attributes,
+    /// Its `CKA_ID`.
+    id: Vec<u8>,
+    /// A session of the pool.
+    pub(crate) session: PooledSession<'a>,
+}
+
+impl OpenKey<'_> {
+    fn object(&self, class: ObjectClass) -> Outcome<ObjectHandle> {
+        let found = find(&self.session, &self.id, Some(class)).map_err(ck_error(format!(
+            "finding key `{}` on the token",
+            self.name
+        )))?;
+        found.into_iter().next().ok_or_else(|| {
+            ProviderError::backend(
+                ResponseStatus::PsaErrorDoesNotExist,
+                format!("the token no longer has the objects of key `{}`", self.name),
+            )
+        })
+    }
+
+    /// The private key object; a lone public key has none.
+    pub(crate) fn private(&self) -> Outcome<ObjectHandle> {
+        if self.attributes.key_type.is_public_key() {
+            return Err(ProviderError::InvalidArgument(format!(
+                "key `{}` is a public key",
+                self.name
+            )));
+        }
+        self.object(ObjectClass::PRIVATE_KEY)
+    }
+
+    /// The secret key object of an AES or HMAC key.
+    pub(crate) fn secret(&self) -> Outcome<ObjectHandle> {
+        if !is_symmetric(self.attributes.key_type) {
+            return Err(ProviderError::InvalidArgument(format!(
+                "key `{}` is not a symmetric key",
+                self.name
+            )));
+        }
+        self.object(ObjectClass::SECRET_KEY)
+    }
+
+    /// The public key object.
+    pub(crate) fn public(&self) -> Outcome<ObjectHandle> {
+        self.object(ObjectClass::PUBLIC_KEY)
+    }
+
+    /// Reads attributes of `object`, in the order asked; a missing one
+    /// (sensitive, or absent) is NotPermitted.
+    fn values(&self, object: ObjectHandle, types: &[AttributeType]) -> Outcome<Vec<Vec<u8>>> {
+        let found = self
+            .session
+            .get_attributes(object, types)
+            .map_err(ck_error(format!("reading key `{}`", self.name)))?;
+        types
+            .iter()
+            .map(|wanted| {
+                found
+                    .iter()
+                    .find(|attribute| attribute.attribute_type() == *wanted)
+                    .and_then(bytes_of)
+                    .ok_or_else(|| {
+                        ProviderError::NotPermitted(format!(
+                            "the token does not reveal {wanted:?} of key `{}`",
+                            self.name
+                        ))
+                    })
+            })
+            .collect()
+    }
+}
+
+fn bytes_of(attribute: &Attribute) -> Option<Vec<u8>> {
+    match attribute {
+        Attribute::Modulus(v)
+        | Attribute::PublicExponent(v)
+        | Attribute::PrivateExponent(v)
+        | Attribute::Prime1(v)
+        | Attribute::Prime2(v)
+        | Attribute::Exponent1(v)
+        | Attribute::Exponent2(v)
+        | Attribute::Coefficient(v)
+        | Attribute::EcPoint(v)
+        | Attribute::Value(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// The token objects with `CKA_ID` `id` (of `class`, if given).
+fn find(
+    session: &Session,
+    id: &[u8],
+    class: Option<ObjectClass>,
+) -> cryptoki::error::Result<Vec<ObjectHandle>> {
+    let mut template = vec![Attribute::Token(true), Attribute::Id(id.to_vec())];
+    if let Some(class) = class {
+        template.push(Attribute::Class(class));
+    }
+    session.find_objects(&template)
+}
+
+/// Destroys every token object with `CKA_ID` `id`; returns how many.
+pub(crate) fn destroy_objects(session: &Session, id: &[u8]) -> Outcome<usize> {
+    let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"))?;
+    for object in &objects {
+        session
+            .destroy_object(*object)
+            .map_err(ck_error("destroying a key object"))?;
+    }
+    Ok(objects.len())
+}
+
+/// Where a new key comes from, parsed before any step is taken.
+enum Material {
+    Generate,
+    RsaPair(RsaPrivateKey),
+    RsaPublic { modulus: Vec<u8>, exponent: Vec<u8> },
+    EcPublic(Vec<u8>),
+    Secret(Zeroizing<Vec<u8>>),
+}
+
+/// Parses key data in PSA's formats and finds the key's size in bits.
+fn parse(key_type: Type, data: &[u8]) -> Outcome<(Material, usize)> {
+    match key_type {
+        Type::RsaKeyPair => {
+            let key = der::parse_rsa_private_key(data)?;
+            let bits = der::bit_length(&key.modulus);
+            Ok((Material::RsaPair(key), bits))
+        }
+        Type::RsaPublicKey => {
+            let (modulus, exponent) = der::parse_rsa_public_key(data)?;
+            let bits = der::bit_length(&modulus);
+            Ok((Material::RsaPublic { modulus, exponent }, bits))
+        }
+        Type::EccPublicKey { .. } => {
+            let bits = match data {
+                [0x04, rest @ ..] => match rest.len() {
+                    64 => 256,
+                    96 => 384,
+                    132 => 521,
+                    _ => 0,
+                },
+                _ => 0,
+            };
+            if bits == 0 {
+                return Err(ProviderError::InvalidArgument(
+                    "an EC public key is an uncompressed point (0x04, x, y)".to_owned(),
+                ));
+            }
+            Ok((Material::EcPublic(data.to_vec()), bits))
+        }
+        Type::Aes | Type::Hmac => Ok((
+            Material::Secret(Zeroizing::new(data.to_vec())),
+            data.len() * 8,
+        )),
+        other => Err(ProviderError::NotSupported(format!(
+            "this PKCS#11 provider does not import keys of type {other:?}"
+        ))),
+    }
+}
+
+/// Whether keys of `key_type` are one secret key object.
+pub(crate) fn is_symmetric(key_type: Type) -> bool {
+    matches!(key_type, Type::Aes | Type::Hmac)
+}
+
+fn name_taken(error: KeyStoreError, name: &str) -> ProviderError {
+    match error {
+        KeyStoreError::AlreadyExists => ProviderError::KeyAlreadyExists(name.to_owned()),
+        other => other.into(),
+    }
+}
+
+/// The token's key type for a PSA key type.
+fn ck_key_type(key_type: Type) -> KeyType {
+    match key_type {
+        Type::Aes => KeyType::AES,
+        Type::Hmac => KeyType::GENERIC_SECRET,
+        key_type if key_type.is_ecc_key_pair() || key_type.is_ecc_public_key() => KeyType::EC,
+        _ => KeyType::RSA,
+    }
+}
+
+impl Pkcs11Provider {
+    fn ready_key(&self, app: &Application, name: &str) -> Outcome<KeyInfo> {
+        self.key_store()
+            .get(&self.identity(app, name))?
+            .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))
+    }
+
+    /// `app`'s key `name`, once its policy allows `usage` (with `alg`, if
+    /// given). A key of another application, or none, does not exist.
+    pub(crate) fn use_key<'a>(
+        &'a self,
+        app: &Application,
+        name: &'a str,
+        usage: Option<Usage>,
+        alg: Option<Algorithm>,
+    ) -> Outcome<OpenKey<'a>> {
+        let info = self.ready_key(app, name)?;
+        if let Some(usage) = usage {
+            require(name, &info.attributes, usage, alg)?;
+        }
+        Ok(OpenKey {
+            name,
+            attributes: info.attributes,
+            id: info.backend_id,
+            session: self.token().session()?,
+        })
+    }
+
+    /// A new random `CKA_ID`.
+    fn new_id(&self, session: &Session) -> Outcome<Vec<u8>> {
+        if self.token().has_rng {
+            return session
+                .generate_random_vec(16)
+                .map_err(ck_error("drawing a key id"));
+        }
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or_default();
+        let mut id = nanos.to_be_bytes().to_vec();
+        id.truncate(ID_LEN - 8);
+        id.extend_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+        Ok(id)
+    }
+
+    /// Creates `app`'s key `name`: row `Creating`, objects on the token,
+    /// row `Ready`. If the token fails, its objects are destroyed and the
+    /// row dropped; the same if the store fails after the token made them.
+    fn create(
+        &self,
+        app: &Application,
+        name: &str,
+        attributes: Attributes,
+        data: Option<&[u8]>,
+    ) -> Outcome<()> {
+        let (material, attributes) = match data {
+            None => {
+                self.support().check(CheckType::Generate, &attributes)?;
+                (Material::Generate, attributes)
+            }
+            Some(data) => {
+                let (material, bits) = parse(attributes.key_type, data)?;
+                if attributes.bits != 0 && attributes.bits != bits {
+                    return Err(ProviderError::InvalidArgument(format!(
+                        "the key data is a {bits}-bit key, not {} bits",
+                        attributes.bits
+                    )));
+                }
+                let attributes = Attributes { bits, ..attributes };
+                self.support().check(CheckType::Import, &attributes)?;
+                (material, attributes)
+            }
+        };
+        let attributes = Attributes {
+            lifetime: Lifetime::Persistent,
+            ..attributes
+        };
+        let session = self.token().session()?;
+        let id = self.new_id(&session)?;
+        let identity = self.identity(app, name);
+        let info = KeyInfo {
+            backend_id: id.clone(),
+            attributes,
+        };
+        self.key_store()
+            .begin_create(&identity, &info)
+            .map_err(|error| name_taken(error, name))?;
+        let made = self.make_objects(&session, &id, &attributes, material);
+        let committed = match made {
+            Ok(()) => self
+                .key_store()
+                .commit_create(&identity)
+                .map_err(Into::into),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = committed {
+            if let Err(destroy) = destroy_objects(&session, &id) {
+                log::warn!(
+                    "key `{name}`: could not destroy the token objects of a failed creation \
+                     ({destroy}); they are destroyed at the next start"
+                );
+            }
+            if let Err(abort) = self.key_store().abort_create(&identity) {
+                log::warn!(
+                    "key `{name}`: could not drop the row of a failed creation ({abort}); \
+                     it is dropped at the next start"
+                );
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    fn make_objects(
+        &self,
+        session: &Session,
+        id: &[u8],
+        attributes: &Attributes,
+        material: Material,
+    ) -> Outcome<()> {
+        let key_type = attributes.key_type;
+        let is_rsa = matches!(key_type, Type::RsaKeyPair | Type::RsaPublicKey);
+        let exportable = self.allow_export() && attributes.policy.usage_flags.export();
+        if is_symmetric(key_type) {
+            return make_secret(session, id, attributes, exportable, material);
+        }
+        let common = |class| {
+            vec![
+                Attribute::Class(class),
+                Attribute::KeyType(ck_key_type(key_type)),
+                Attribute::Token(true),
+                Attribute::Id(id.to_vec()),
+                Attribute::Label(b"psec".to_vec()),
+            ]
+        };
+        let mut public = common(ObjectClass::PUBLIC_KEY);
+        public.extend([Attribute::Private(false), Attribute::Verify(true)]);
+        let mut private = common(ObjectClass::PRIVATE_KEY);
+        private.extend([
+            Attribute::Private(true),
+            Attribute::Sensitive(!exportable),
+            Attribute::Extractable(exportable),
+            Attribute::Sign(true),
+        ]);
+        if is_rsa {
+            public.push(Attribute::Encrypt(true));
+            private.push(Attribute::Decrypt(true));
+        } else {
+            private.push(Attribute::Derive(true));
+            let params = curve_params(key_type, attributes.bits).ok_or_else(|| {
+                ProviderError::NotSupported(format!("{}-bit curves", attributes.bits))
+            })?;
+            public.push(Attribute::EcParams(params.to_vec()));
+            private.push(Attribute::EcParams(params.to_vec()));
+        }
+        let failed = ck_error("creating the key on the token");
+        match material {
+            Material::Generate => {
+                let mechanism = if is_rsa {
+                    let bits = u64::try_from(attributes.bits)
+                        .map_err(|_| ProviderError::InvalidArgument("key size".to_owned()))?;
+                    public.push(Attribute::ModulusBits(bits.into()));
+                    public.push(Attribute::PublicExponent(vec![1, 0, 1]));
+                    Mechanism::RsaPkcsKeyPairGen
+                } else {
+                    private.retain(|a| a.attribute_type() != AttributeType::EcParams);
+                    Mechanism::EccKeyPairGen
+                };
+                session
+                    .generate_key_pair(&mechanism, &public, &private)
+                    .map_err(failed)?;
+            }
+            Material::RsaPair(key) => {
+                public.push(Attribute::Modulus(key.modulus.clone()));
+                public.push(Attribute::PublicExponent(key.public_exponent.clone()));
+                private.extend([
+                    Attribute::Modulus(key.modulus.clone()),
+                    Attribute::PublicExponent(key.public_exponent.clone()),
+                    Attribute::PrivateExponent(key.private_exponent.clone()),
+                    Attribute::Prime1(key.prime1.clone()),
+                    Attribute::Prime2(key.prime2.clone()),
+                    Attribute::Exponent1(key.exponent1.clone()),
+                    Attribute::Exponent2(key.exponent2.clone()),
+                    Attribute::Coefficient(key.coefficient.clone()),
+                ]);
+                let made = session.create_object(&private);
+                wipe(&mut private);
+                made.map_err(ck_error("creating the private key on the token"))?;
+                session.create_object(&public).map_err(failed)?;
+            }
+            Material::RsaPublic { modulus, exponent } => {
+                public.push(Attribute::Modulus(modulus));
+                public.push(Attribute::PublicExponent(exponent));
+                session.create_object(&public).map_err(failed)?;
+            }
+            Material::EcPublic(point) => {
+                public.push(Attribute::EcPoint(der::octet_string(&point)));
+                session.create_object(&public).map_err(failed)?;
+            }
+            Material::Secret(_) => {
+                return Err(ProviderError::InvalidArgument(
+                    "secret key data for an asymmetric key".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The public key of `key` in PSA's format.
+    fn public_key_data(&self, key: &OpenKey<'_>) -> Outcome<Vec<u8>> {
+        if is_symmetric(key.attributes.key_type) {
+            return Err(ProviderError::InvalidArgument(format!(
+                "key `{}` is a symmetric key: it has no public key",
+                key.name
+            )));
+        }
+        let public = key.public()?;
+        if matches!(
+            key.attributes.key_type,
+            Type::RsaKeyPair | Type::RsaPublicKey
+        ) {
+            let values = key.values(
+                public,
+                &[AttributeType::Modulus, AttributeType::PublicExponent],
+            )?;
+            let [modulus, exponent] = values.as_slice() else {
+                return Err(ProviderError::backend(
+                    ResponseStatus::PsaErrorCommunicationFailure,
+                    "the token gave an incomplete RSA public key",
+                ));
+            };
+            Ok(der::rsa_public_key(modulus, exponent))
+        } else {
+            let values = key.values(public, &[AttributeType::EcPoint])?;
+            let point = values
+                .first()
+                .map(|point| der::unwrap_octet_string(point).to_vec());
+            point.ok_or_else(|| {
+                ProviderError::backend(
+                    ResponseStatus::PsaErrorCommunicationFailure,
+                    "the token gave no EC point",
+                )
+            })
+        }
+    }
+}
+
+/// Makes the secret key object of an AES or HMAC key.
+fn make_secret(
+    session: &Session,
+    id: &[u8],
+    attributes: &Attributes,
+    exportable: bool,
+    material: Material,
+) -> Outcome<()> {
+    let is_aes = attributes.key_type == Type::Aes;
+    let mut template = vec![
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(ck_key_type(attributes.key_type)),
+        Attribute::Token(true),
+        Attribute::Id(id.to_vec()),
+        Attribute::Label(b"psec".to_vec()),
+        Attribute::Private(true),
+        Attribute::Sensitive(!exportable),
+        Attribute::Extractable(exportable),
+        Attribute::Sign(true),
+        Attribute::Verify(true),
+    ];
+    if is_aes {
+        template.extend([Attribute::Encrypt(true), Attribute::Decrypt(true)]);
+    }
+    let failed = ck_error("creating the key on the token");
+    match material {
+        Material::Generate => {
+            let bytes = u64::try_from(attributes.bits / 8)
+                .map_err(|_| ProviderError::InvalidArgument("key size".to_owned()))?;
+            template.push(Attribute::ValueLen(bytes.into()));
+            let mechanism = if is_aes {
+                Mechanism::AesKeyGen
+            } else {
+                Mechanism::GenericSecretKeyGen
+            };
+            session
+                .generate_key(&mechanism, &template)
+                .map_err(failed)?;
+        }
+        Material::Secret(value) => {
+            template.push(Attribute::Value(value.to_vec()));
+            let made = session.create_object(&template);
+            wipe(&mut template);
+            made.map_err(failed)?;
+        }
+        _ => {
+            return Err(ProviderError::InvalidArgument(
+                "key data of the wrong kind".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Wipes the secret values of a template.
+fn wipe(template: &mut [Attribute]) {
+    use zeroize::Zeroize;
+    for attribute in template {
+        if let Attribute::PrivateExponent(v)
+        | Attribute::Prime1(v)
+        | Attribute::Prime2(v)
+        | Attribute::Exponent1(v)
+        | Attribute::Exponent2(v)
+        | Attribute::Coefficient(v)
+        | Attribute::Value(v) = attribute
+        {
+            v.zeroize();
+        }
+    }
+}
+
+impl KeyManagement for Pkcs11Provider {
+    fn generate_key(
+        &self,
+        app: &Application,
+        op: psa_generate_key::Operation,
+    ) -> Outcome<psa_generate_key::Result> {
+        self.create(app, &op.key_name, op.attributes, None)?;
+        Ok(psa_generate_key::Result {})
+    }
+
+    fn import_key(
+        &self,
+        app: &Application,
+        op: psa_import_key::Operation,
+    ) -> Outcome<psa_import_key::Result> {
+        self.create(app, &op.key_name, op.attributes, Some(&op.data))?;
+        Ok(psa_import_key::Result {})
+    }
+
+    fn export_public_key(
+        &self,
+        app: &Application,
+        op: psa_export_public_key::Operation,
+    ) -> Outcome<psa_export_public_key::Result> {
+        let key = self.use_key(app, &op.key_name, None, None)?;
+        let data = self.public_key_data(&key)?;
+        Ok(psa_export_public_key::Result { data })
+    }
+
+    /// Destroys a key: row `Destroying`, objects gone from the token, row
+    /// gone. If the token fails, the row stays `Destroying` (the key is no
+    /// longer usable) and the next start finishes it.
+    fn destroy_key(
+        &self,
+        app: &Application,
+        op: psa_destroy_key::Operation,
+    ) -> Outcome<psa_destroy_key::Result> {
+        let identity = self.identity(app, &op.key_name);
+        let info = self
+            .key_store()
+            .begin_destroy(&identity)?
+            .ok_or_else(|| ProviderError::KeyDoesNotExist(op.key_name.clone()))?;
+        let session = self.token().session()?;
+        destroy_objects(&session, &info.backend_id)?;
+        self.key_store().finish_destroy(&identity)?;
+        Ok(psa_destroy_key::Result {})
+    }
+}
+
+impl KeyExport for Pkcs11Provider {
+    fn export_key(
+        &self,
+        app: &Application,
+        op: psa_export_key::Operation,
+    ) -> Outcome<psa_export_key::Result> {
+        let key = self.use_key(app, &op.key_name, Some(Usage::Export), None)?;
+        let data: Zeroizing<Vec<u8>> = match key.attributes.key_type {
+            Type::RsaPublicKey | Type::EccPublicKey { .. } => {
+                Zeroizing::new(self.public_key_data(&key)?)
+            }
+            Type::RsaKeyPair => {
+                let private = key.private()?;
+                let values = Zeroizing::new(key.values(
+                    private,
+                    &[
+                        AttributeType::Modulus,
+                        AttributeType::PublicExponent,
+                        AttributeType::PrivateExponent,
+                        AttributeType::Prime1,
+                        AttributeType::Prime2,
+                        AttributeType::Exponent1,
+                        AttributeType::Exponent2,
+                        AttributeType::Coefficient,
+                    ],
+                )?);
+                let [n, e, d, p, q, dp, dq, qinv] = values.as_slice() else {
+                    return Err(ProviderError::NotPermitted(format!(
+                        "the token does not reveal key `{}`",
+                        key.name
+                    )));
+                };
+                der::rsa_private_key(&RsaPrivateKey {
+                    modulus: n.clone(),
+                    public_exponent: e.clone(),
+                    private_exponent: d.clone(),
+                    prime1: p.clone(),
+                    prime2: q.clone(),
+                    exponent1: dp.clone(),
+                    exponent2: dq.clone(),
+                    coefficient: qinv.clone(),
+                })
+            }
+            Type::EccKeyPair { .. } => {
+                let private = key.private()?;
+                let values = Zeroizing::new(key.values(private, &[AttributeType::Value])?);
+                let scalar = values.first().map(Vec::as_slice).unwrap_or_default();
+                let len = key.attributes.bits.div_ceil(8);
+                let mut data = Zeroizing::new(vec![0; len.saturating_sub(scalar.len())]);
+                data.extend_from_slice(scalar);
+                data
+            }
+            Type::Aes | Type::Hmac => {
+                let secret = key.secret()?;
+                let values = Zeroizing::new(key.values(secret, &[AttributeType::Value])?);
+                Zeroizing::new(values.first().cloned().unwrap_or_default())
+            }
+            other => {
+                return Err(ProviderError::NotSupported(format!(
+                    "exporting keys of type {other:?}"
+                )));
+            }
+        };
+        Ok(psa_export_key::Result {
+            data: data.to_vec().into(),
+        })
+    }
+}
+
+#[cfg(test)]
+impl Pkcs11Provider {
+    /// How many token objects have `CKA_ID` `id`.
+    pub(crate) fn objects_for_tests(&self, id: &[u8]) -> usize {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        find(&session, id, None)
+            .unwrap_or_else(|error| panic!("{error}"))
+            .len()
+    }
+
+    /// Generates token objects with `CKA_ID` `id` and no row.
+    pub(crate) fn make_objects_for_tests(&self, id: &[u8], attributes: &Attributes) {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        self.make_objects(&session, id, attributes, Material::Generate)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    /// Destroys the token objects with `CKA_ID` `id`, behind the store's back.
+    pub(crate) fn destroy_objects_for_tests(&self, id: &[u8]) {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        destroy_objects(&session, id).unwrap_or_else(|error| panic!("{error}"));
+    }
+}

@@ -1,0 +1,171 @@
+//! The settings of the provider, and the user PIN as the configuration
+//! file writes it.
+
+use psec_provider::ProviderError;
+use std::fmt;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// Which token of the library to use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenChoice {
+    /// The only initialised token; an error if there are none or several.
+    #[default]
+    OnlyOne,
+    /// The token in this slot.
+    Slot(u64),
+    /// The token with this serial number.
+    Serial(String),
+}
+
+/// Settings of the PKCS#11 provider.
+///
+/// The user PIN is kept in a [`Zeroizing`] buffer, wiped when dropped, and
+/// never printed: `Debug` shows only whether there is one.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Pkcs11Settings {
+    /// Path of the token's PKCS#11 library (the `.so`).
+    pub library_path: PathBuf,
+    /// Which token to use.
+    pub token: TokenChoice,
+    /// The user PIN, as bytes; `None` logs in to no token.
+    pub user_pin: Option<Zeroizing<Vec<u8>>>,
+    /// Whether public key operations may be done in software. Accepted for
+    /// compatibility with Parsec's configuration; this provider does them
+    /// on the token in every case.
+    pub software_public_operations: bool,
+    /// Whether PsaExportKey is offered (for keys whose policy allows it).
+    pub allow_export: bool,
+}
+
+impl Pkcs11Settings {
+    /// Settings for the library at `library_path`: the only token, no PIN,
+    /// no export.
+    pub fn new(library_path: impl Into<PathBuf>) -> Self {
+        Pkcs11Settings {
+            library_path: library_path.into(),
+            token: TokenChoice::OnlyOne,
+            user_pin: None,
+            software_public_operations: false,
+            allow_export: false,
+        }
+    }
+
+    /// Picks the token: by slot, else by serial number, else the only one.
+    pub fn with_token(mut self, slot: Option<u64>, serial: Option<String>) -> Self {
+        self.token = match (slot, serial) {
+            (Some(slot), _) => TokenChoice::Slot(slot),
+            (None, Some(serial)) => TokenChoice::Serial(serial),
+            (None, None) => TokenChoice::OnlyOne,
+        };
+        self
+    }
+
+    /// Sets the user PIN from the configuration's `str:...` or `hex:...`.
+    pub fn with_user_pin(mut self, pin: &str) -> Result<Self, ProviderError> {
+        self.user_pin = Some(parse_user_pin(pin)?);
+        Ok(self)
+    }
+
+    /// Sets whether PsaExportKey is offered.
+    pub fn with_allow_export(mut self, allow_export: bool) -> Self {
+        self.allow_export = allow_export;
+        self
+    }
+
+    /// Sets `software_public_operations` (see the field).
+    pub fn with_software_public_operations(mut self, software: bool) -> Self {
+        self.software_public_operations = software;
+        self
+    }
+}
+
+impl fmt::Debug for Pkcs11Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs11Settings")
+            .field("library_path", &self.library_path)
+            .field("token", &self.token)
+            .field(
+                "user_pin",
+                &self.user_pin.as_ref().map(|_| "<set, not shown>"),
+            )
+            .field(
+                "software_public_operations",
+                &self.software_public_operations,
+            )
+            .field("allow_export", &self.allow_export)
+            .finish()
+    }
+}
+
+/// Reads a PIN written `str:<text>` or `hex:<hex digits>`. The error never
+/// contains the PIN.
+pub fn parse_user_pin(pin: &str) -> Result<Zeroizing<Vec<u8>>, ProviderError> {
+    if let Some(text) = pin.strip_prefix("str:") {
+        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+    }
+    let Some(hex) = pin.strip_prefix("hex:") else {
+        return Err(ProviderError::InvalidArgument(
+            "user_pin must start with \"str:\" or \"hex:\"".to_owned(),
+        ));
+    };
+    let bad = || {
+        ProviderError::InvalidArgument(
+            "user_pin = \"hex:...\" must be an even number of hex digits".to_owned(),
+        )
+    };
+    let digits = hex.as_bytes();
+    if digits.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
+    for pair in digits.chunks_exact(2) {
+        let [high, low] = pair else {
+            return Err(bad());
+        };
+        let nibble = |digit: u8| char::from(digit).to_digit(16).ok_or_else(bad);
+        let value = nibble(*high)? * 16 + nibble(*low)?;
+        bytes.push(u8::try_from(value).map_err(|_| bad())?);
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+    use super::*;
+
+    #[test]
+    fn str_and_hex_pins_give_their_bytes() {
+        assert_eq!(parse_user_pin("str:123456").unwrap().as_slice(), b"123456");
+        assert_eq!(
+            parse_user_pin("hex:31320aFF").unwrap().as_slice(),
+            &[0x31, 0x32, 0x0a, 0xff]
+        );
+        assert!(parse_user_pin("str:").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_pins_are_refused_without_showing_them() {
+        for pin in ["123456", "hex:123", "hex:zz", "HEX:12"] {
+            let error = parse_user_pin(pin).unwrap_err();
+            assert!(
+                matches!(error, ProviderError::InvalidArgument(_)),
+                "{error}"
+            );
+            let shown = error.to_string();
+            assert!(!shown.contains("123") && !shown.contains("zz"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_pin() {
+        let settings = Pkcs11Settings::new("/lib.so")
+            .with_user_pin("str:secret-pin")
+            .unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("secret-pin"), "{shown}");
+    }
+}

@@ -1,0 +1,360 @@
+//! What the unit tests share: a SoftHSM2 token in a temporary directory
+//! for each test, an in-memory stand-in for the key store, and key
+//! attribute builders.
+//!
+//! SoftHSM2 reads its configuration from the `SOFTHSM2_CONF` variable,
+//! once per process. Setting it would need `unsafe` in edition 2024, so
+//! each SoftHSM2 test re-runs itself in a child process (the test binary,
+//! filtered to that one test) with the variable set to its own token
+//! directory: tests stay independent and can run side by side.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test setup fails by panicking"
+)]
+
+use crate::{Pkcs11Provider, Pkcs11Settings};
+use psec_interface::AuthType;
+use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
+use psec_interface::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, SignHash};
+use psec_interface::psa_crypto::types::key::{
+    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
+};
+use psec_provider::{
+    Application, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, KeyStoreError,
+    ProviderError,
+};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The name every test provider has.
+pub(crate) const PROVIDER_NAME: &str = "pkcs11-test";
+/// SoftHSM2's PKCS#11 library.
+pub(crate) const LIBRARY: &str = "/usr/lib/softhsm/libsofthsm2.so";
+/// The user PIN of every test token.
+pub(crate) const USER_PIN: &str = "123456";
+/// Set in the child process to the test it runs.
+const CHILD_ENV: &str = "PSEC_PKCS11_TEST_CHILD";
+
+/// Runs `body` in a child process whose SoftHSM2 has one initialised token
+/// per label of `tokens`. `test` is the test's full path
+/// (`module_path!()::name`).
+pub(crate) fn on_softhsm(test: &str, tokens: &[&str], body: impl FnOnce()) {
+    let name = test.split_once("::").map_or(test, |(_, name)| name);
+    if std::env::var(CHILD_ENV).as_deref() == Ok(name) {
+        body();
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("psec-pkcs11-test-")
+        .tempdir()
+        .expect("a temporary directory");
+    let conf = write_softhsm_conf(dir.path());
+    for label in tokens {
+        init_token(&conf, label);
+    }
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--nocapture", "--include-ignored"])
+        .arg("--test-threads=1")
+        .env(CHILD_ENV, name)
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("running the test in a child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{name} failed in its SoftHSM2 child process:\n{stdout}\n{stderr}"
+    );
+    // What the child printed (figures of a benchmark, say).
+    print!("{stdout}");
+}
+
+/// Writes a softhsm2.conf keeping tokens in `dir`/tokens; returns its path.
+pub(crate) fn write_softhsm_conf(dir: &Path) -> std::path::PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).expect("a token directory");
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .expect("writing softhsm2.conf");
+    conf
+}
+
+/// Initialises a token labelled `label` in a free slot.
+pub(crate) fn init_token(conf: &Path, label: &str) {
+    let status = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", label])
+        .args(["--so-pin", "12345678", "--pin", USER_PIN])
+        .env("SOFTHSM2_CONF", conf)
+        .output()
+        .expect("running softhsm2-util (install softhsm2)");
+    assert!(status.status.success(), "{status:?}");
+}
+
+/// A test on a SoftHSM2 token labelled `psec-test`, in its own process.
+macro_rules! softhsm_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            $crate::test_support::on_softhsm(
+                concat!(module_path!(), "::", stringify!($name)),
+                &["psec-test"],
+                || $body,
+            );
+        }
+    };
+}
+pub(crate) use softhsm_test;
+
+/// The key store, in memory, for tests only: no persistence, so it can
+/// not stand for the service's store in anything but a test.
+#[derive(Default)]
+pub(crate) struct InMemoryKeyStoreForTests {
+    rows: Mutex<HashMap<KeyIdentity, (KeyInfo, KeyState)>>,
+}
+
+impl InMemoryKeyStoreForTests {
+    fn rows(&self) -> MutexGuard<'_, HashMap<KeyIdentity, (KeyInfo, KeyState)>> {
+        self.rows.lock().expect("an unpoisoned lock")
+    }
+
+    fn step(
+        &self,
+        key: &KeyIdentity,
+        from: KeyState,
+        to: Option<KeyState>,
+    ) -> Result<(), KeyStoreError> {
+        let mut rows = self.rows();
+        match rows.get_mut(key) {
+            Some((_, state)) if *state == from => match to {
+                Some(to) => *state = to,
+                None => drop(rows.remove(key)),
+            },
+            _ => return Err(KeyStoreError::NotFound),
+        }
+        Ok(())
+    }
+
+    fn ready(&self, filter: impl Fn(&KeyIdentity) -> bool) -> Vec<(KeyIdentity, KeyInfo)> {
+        self.rows()
+            .iter()
+            .filter(|(key, (_, state))| *state == KeyState::Ready && filter(key))
+            .map(|(key, (info, _))| (key.clone(), info.clone()))
+            .collect()
+    }
+}
+
+impl KeyStore for InMemoryKeyStoreForTests {
+    fn begin_create(&self, key: &KeyIdentity, info: &KeyInfo) -> Result<(), KeyStoreError> {
+        let mut rows = self.rows();
+        if rows.contains_key(key) {
+            return Err(KeyStoreError::AlreadyExists);
+        }
+        rows.insert(key.clone(), (info.clone(), KeyState::Creating));
+        Ok(())
+    }
+
+    fn commit_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        self.step(key, KeyState::Creating, Some(KeyState::Ready))
+    }
+
+    fn abort_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        self.step(key, KeyState::Creating, None)
+    }
+
+    fn get(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
+        Ok(self
+            .ready(|candidate| candidate == key)
+            .pop()
+            .map(|(_, info)| info))
+    }
+
+    fn begin_destroy(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
+        let info = self.get(key)?;
+        if info.is_some() {
+            self.step(key, KeyState::Ready, Some(KeyState::Destroying))?;
+        }
+        Ok(info)
+    }
+
+    fn finish_destroy(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        self.step(key, KeyState::Destroying, None)
+    }
+
+    fn keys_of(
+        &self,
+        application: &Application,
+    ) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
+        Ok(self.ready(|key| key.application == *application))
+    }
+
+    fn keys_in(&self, provider: &str) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
+        Ok(self.ready(|key| key.provider == provider))
+    }
+
+    fn applications(&self) -> Result<Vec<Application>, KeyStoreError> {
+        let mut applications: Vec<_> = self
+            .ready(|_| true)
+            .into_iter()
+            .map(|(key, _)| key.application)
+            .collect();
+        applications.sort();
+        applications.dedup();
+        Ok(applications)
+    }
+
+    fn unfinished(
+        &self,
+        provider: &str,
+    ) -> Result<Vec<(KeyIdentity, KeyInfo, KeyState)>, KeyStoreError> {
+        Ok(self
+            .rows()
+            .iter()
+            .filter(|(key, (_, state))| key.provider == provider && *state != KeyState::Ready)
+            .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
+            .collect())
+    }
+}
+
+/// Settings for the test token, with export allowed.
+pub(crate) fn settings() -> Pkcs11Settings {
+    Pkcs11Settings::new(LIBRARY)
+        .with_user_pin(&format!("str:{USER_PIN}"))
+        .expect("a valid PIN")
+        .with_allow_export(true)
+}
+
+/// A provider named [`PROVIDER_NAME`] over a fresh in-memory store.
+pub(crate) fn setup() -> (Arc<InMemoryKeyStoreForTests>, Pkcs11Provider) {
+    let store = Arc::new(InMemoryKeyStoreForTests::default());
+    let provider = restart(&store);
+    (store, provider)
+}
+
+/// A new provider over `store`, as after a restart of the service.
+pub(crate) fn restart(store: &Arc<InMemoryKeyStoreForTests>) -> Pkcs11Provider {
+    let store: Arc<dyn KeyStore> = store.clone();
+    Pkcs11Provider::new(PROVIDER_NAME.into(), store, settings()).expect("a provider")
+}
+
+/// An application authenticated directly.
+pub(crate) fn app(name: &str) -> Application {
+    Application::new(AuthType::Direct, name)
+}
+
+/// The identity of `owner`'s key `name` in the test provider.
+pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
+    KeyIdentity {
+        application: owner.clone(),
+        provider: PROVIDER_NAME.into(),
+        key_name: name.into(),
+    }
+}
+
+/// Attributes with the usage flags `flags` sets.
+pub(crate) fn attributes(
+    key_type: Type,
+    bits: usize,
+    alg: Algorithm,
+    flags: impl FnOnce(&mut UsageFlags),
+) -> Attributes {
+    let mut usage_flags = UsageFlags::default();
+    flags(&mut usage_flags);
+    Attributes {
+        lifetime: Lifetime::Persistent,
+        key_type,
+        bits,
+        policy: Policy {
+            usage_flags,
+            permitted_algorithms: alg,
+        },
+    }
+}
+
+/// An ECDSA (any hash) key pair that may sign and verify hashes and
+/// messages.
+pub(crate) fn ecc_key(bits: usize) -> Attributes {
+    let alg = AsymmetricSignature::Ecdsa {
+        hash_alg: SignHash::Any,
+    };
+    attributes(
+        Type::EccKeyPair {
+            curve_family: EccFamily::SecpR1,
+        },
+        bits,
+        alg.into(),
+        |flags| {
+            flags
+                .set_sign_hash()
+                .set_verify_hash()
+                .set_sign_message()
+                .set_verify_message();
+        },
+    )
+}
+
+/// An RSA key pair for `alg` with every usage flag but export.
+pub(crate) fn rsa_key(bits: usize, alg: Algorithm) -> Attributes {
+    attributes(Type::RsaKeyPair, bits, alg, |flags| {
+        flags
+            .set_sign_hash()
+            .set_verify_hash()
+            .set_sign_message()
+            .set_verify_message()
+            .set_encrypt()
+            .set_decrypt();
+    })
+}
+
+/// Generates `owner`'s key `name`.
+pub(crate) fn generate(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+) -> Result<(), ProviderError> {
+    let op = psa_generate_key::Operation {
+        key_name: name.into(),
+        attributes,
+    };
+    provider.generate_key(owner, op).map(|_| ())
+}
+
+/// Imports `data` as `owner`'s key `name`.
+pub(crate) fn import(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+    data: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_import_key::Operation {
+        key_name: name.into(),
+        attributes,
+        data: data.into(),
+    };
+    provider.import_key(owner, op).map(|_| ())
+}
+
+/// Destroys `owner`'s key `name`.
+pub(crate) fn destroy(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+) -> Result<(), ProviderError> {
+    let op = psa_destroy_key::Operation {
+        key_name: name.into(),
+    };
+    provider.destroy_key(owner, op).map(|_| ())
+}

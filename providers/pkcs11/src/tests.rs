@@ -1,0 +1,1481 @@
+//! Tests of the provider against a real SoftHSM2 token, each in its own
+//! process with its own token directory (see `test_support`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+use crate::test_support::*;
+use crate::{Pkcs11Provider, Pkcs11Settings, TokenChoice};
+use psec_interface::operations::{
+    can_do_crypto, psa_aead_decrypt, psa_aead_encrypt, psa_asymmetric_decrypt,
+    psa_asymmetric_encrypt, psa_cipher_decrypt, psa_cipher_encrypt, psa_export_key,
+    psa_export_public_key, psa_generate_key, psa_generate_random, psa_hash_compare,
+    psa_hash_compute, psa_mac_compute, psa_mac_verify, psa_raw_key_agreement, psa_sign_hash,
+    psa_sign_message, psa_verify_hash, psa_verify_message,
+};
+use psec_interface::psa_crypto::types::algorithm::{
+    Aead as AeadAlg, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption as Encryption,
+    AsymmetricSignature, Cipher, FullLengthMac, Hash, KeyAgreement as AgreementAlg, Mac as MacAlg,
+    RawKeyAgreement, SignHash,
+};
+use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
+use psec_interface::{NativeOperation, NativeResult, Opcode, ResponseStatus};
+use psec_provider::{
+    Aead, Application, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Hashing, KeyAgreement,
+    KeyExport, KeyInfo, KeyManagement, KeyStore, Mac, ProviderError, Random, execute,
+    supported_opcodes,
+};
+use std::process::Command;
+use std::sync::Arc;
+
+fn status(error: &ProviderError) -> ResponseStatus {
+    error.status()
+}
+
+fn export_public(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_export_public_key::Operation {
+        key_name: name.into(),
+    };
+    provider.export_public_key(owner, op).map(|r| r.data)
+}
+
+fn sign_hash(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_sign_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+    };
+    provider.sign_hash(owner, op).map(|r| r.signature)
+}
+
+fn verify_hash(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+    signature: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_verify_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+        signature: signature.to_vec(),
+    };
+    provider.verify_hash(owner, op).map(|_| ())
+}
+
+fn ecdsa(hash: Hash) -> AsymmetricSignature {
+    AsymmetricSignature::Ecdsa {
+        hash_alg: hash.into(),
+    }
+}
+
+fn pkcs1(hash: Hash) -> AsymmetricSignature {
+    AsymmetricSignature::RsaPkcs1v15Sign {
+        hash_alg: hash.into(),
+    }
+}
+
+fn pss(hash: Hash) -> AsymmetricSignature {
+    AsymmetricSignature::RsaPss {
+        hash_alg: hash.into(),
+    }
+}
+
+fn rsa_any_pkcs1() -> Algorithm {
+    AsymmetricSignature::RsaPkcs1v15Sign {
+        hash_alg: SignHash::Any,
+    }
+    .into()
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    std::fs::write(&path, data).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-binary"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// An RSA private key made by openssl, as PKCS#1 DER, and its PEM file.
+fn openssl_rsa_key(dir: &std::path::Path, bits: usize) -> (Vec<u8>, std::path::PathBuf) {
+    let pem = dir.join("key.pem");
+    let der = dir.join("key.der");
+    let ok = Command::new("openssl")
+        .args(["genrsa", "-out"])
+        .arg(&pem)
+        .arg(bits.to_string())
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let ok = Command::new("openssl")
+        .args(["rsa", "-traditional", "-outform", "DER", "-in"])
+        .arg(&pem)
+        .arg("-out")
+        .arg(&der)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    (std::fs::read(der).unwrap(), pem)
+}
+
+// ---------------------------------------------------------------- start-up
+
+#[test]
+fn a_missing_library_names_the_path_and_the_loader_error() {
+    let store = Arc::new(InMemoryKeyStoreForTests::default());
+    let settings = Pkcs11Settings::new("/nonexistent/libpkcs11-missing.so");
+    let error = Pkcs11Provider::new("p".into(), store, settings).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("/nonexistent/libpkcs11-missing.so"), "{text}");
+    assert!(text.contains("library_path"), "{text}");
+    assert!(text.contains("No such file"), "{text}");
+}
+
+softhsm_test! {
+    fn a_wrong_pin_is_a_start_up_error_that_never_shows_the_pin() {
+        let store = Arc::new(InMemoryKeyStoreForTests::default());
+        let settings = Pkcs11Settings::new(LIBRARY).with_user_pin("str:999111").unwrap();
+        let error = Pkcs11Provider::new("p".into(), store, settings).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("user PIN") && text.contains("wrong"), "{text}");
+        assert!(text.contains("psec-test"), "{text}");
+        assert!(!text.contains("999111"), "{text}");
+    }
+}
+
+#[test]
+fn no_initialised_token_is_a_start_up_error() {
+    on_softhsm(
+        concat!(module_path!(), "::no_initialised_token_is_a_start_up_error"),
+        &[],
+        || {
+            let store = Arc::new(InMemoryKeyStoreForTests::default());
+            let error = Pkcs11Provider::new("p".into(), store, settings()).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains("no initialised token"), "{text}");
+        },
+    );
+}
+
+#[test]
+fn several_tokens_need_a_choice_and_the_error_lists_them() {
+    on_softhsm(
+        concat!(
+            module_path!(),
+            "::several_tokens_need_a_choice_and_the_error_lists_them"
+        ),
+        &["first", "second"],
+        || {
+            let store: Arc<dyn KeyStore> = Arc::new(InMemoryKeyStoreForTests::default());
+            let error =
+                Pkcs11Provider::new("p".into(), Arc::clone(&store), settings()).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains("several tokens"), "{text}");
+            assert!(
+                text.contains("`first`") && text.contains("`second`"),
+                "{text}"
+            );
+            assert!(
+                text.contains("slot_number") && text.contains("serial_number"),
+                "{text}"
+            );
+
+            let mut wrong = settings();
+            wrong.token = TokenChoice::Serial("no-such-serial".into());
+            let error = Pkcs11Provider::new("p".into(), Arc::clone(&store), wrong).unwrap_err();
+            assert!(error.to_string().contains("`first`"), "{error}");
+
+            // The serial the listing gives selects that token.
+            let serial = text
+                .split("serial_number = \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap()
+                .to_owned();
+            let chosen = settings().with_token(None, Some(serial));
+            Pkcs11Provider::new("p".into(), store, chosen).unwrap();
+        },
+    );
+}
+
+// ---------------------------------------------------------- capabilities
+
+softhsm_test! {
+    fn capabilities_come_from_the_token_and_export_needs_allow_export() {
+        let (_, provider) = setup();
+        let opcodes = supported_opcodes(&provider);
+        for opcode in [
+            Opcode::PsaGenerateKey,
+            Opcode::PsaImportKey,
+            Opcode::PsaExportPublicKey,
+            Opcode::PsaDestroyKey,
+            Opcode::PsaExportKey,
+            Opcode::PsaSignHash,
+            Opcode::PsaVerifyMessage,
+            Opcode::PsaAsymmetricEncrypt,
+            Opcode::PsaAsymmetricDecrypt,
+            Opcode::PsaGenerateRandom,
+            Opcode::CanDoCrypto,
+        ] {
+            assert!(opcodes.contains(&opcode), "{opcode:?} in {opcodes:?}");
+        }
+        assert!(!opcodes.contains(&Opcode::AttestKey));
+        let store: Arc<dyn KeyStore> = Arc::new(InMemoryKeyStoreForTests::default());
+        let no_export = crate::build("p".into(), store, settings().with_allow_export(false)).unwrap();
+        let opcodes = supported_opcodes(no_export.as_ref());
+        assert!(!opcodes.contains(&Opcode::PsaExportKey));
+        assert!(opcodes.contains(&Opcode::PsaSignHash));
+        assert_eq!(no_export.info().id, psec_interface::ProviderId::Pkcs11);
+    }
+}
+
+softhsm_test! {
+    fn can_do_crypto_follows_the_token_and_the_supported_keys() {
+        let (_, provider) = setup();
+        let check = |check_type, attributes: Attributes| {
+            CanDoCrypto::can_do_crypto(
+                &provider,
+                can_do_crypto::Operation {
+                    check_type,
+                    attributes,
+                },
+            )
+            .is_ok()
+        };
+        use can_do_crypto::CheckType::{Derive, Generate, Import, Use};
+        for bits in [256, 384, 521] {
+            assert!(check(Generate, ecc_key(bits)), "{bits}");
+            assert!(check(Use, ecc_key(bits)), "{bits}");
+        }
+        assert!(!check(Generate, ecc_key(224)));
+        // A key pair's private scalar would need its public point computed.
+        assert!(!check(Import, ecc_key(256)));
+        assert!(!check(Derive, ecc_key(256)));
+        for bits in [1024, 2048, 3072, 4096] {
+            assert!(check(Generate, rsa_key(bits, pss(Hash::Sha256).into())), "{bits}");
+        }
+        assert!(!check(Generate, rsa_key(512, rsa_any_pkcs1())));
+        assert!(!check(Generate, rsa_key(8192, rsa_any_pkcs1())));
+        #[allow(deprecated, reason = "OAEP with SHA-1 is still used")]
+        let oaep_sha1 = Encryption::RsaOaep {
+            hash_alg: Hash::Sha1,
+        };
+        assert!(check(Use, rsa_key(2048, oaep_sha1.into())));
+        // SoftHSM2 2.6 lists CKM_RSA_PKCS_OAEP but takes only SHA-1.
+        let oaep_sha256 = Encryption::RsaOaep {
+            hash_alg: Hash::Sha256,
+        };
+        assert!(!check(Use, rsa_key(2048, oaep_sha256.into())));
+        assert!(!check(Generate, rsa_key(2048, oaep_sha256.into())));
+        assert!(!check(Use, rsa_key(2048, ecdsa(Hash::Sha256).into())));
+        assert!(check(
+            Generate,
+            attributes(Type::Aes, 128, Algorithm::None, |_| {})
+        ));
+        assert!(!check(
+            Generate,
+            attributes(Type::Aes, 512, Algorithm::None, |_| {})
+        ));
+        assert!(!check(
+            Generate,
+            attributes(Type::Chacha20, 256, Algorithm::None, |_| {})
+        ));
+        assert!(check(
+            Use,
+            attributes(Type::Aes, 256, Cipher::CbcPkcs7.into(), |_| {})
+        ));
+        assert!(!check(
+            Use,
+            attributes(Type::Aes, 256, Cipher::Ctr.into(), |_| {})
+        ));
+        let public = attributes(Type::RsaPublicKey, 2048, rsa_any_pkcs1(), |_| {});
+        assert!(check(Import, public));
+        assert!(!check(Generate, public));
+    }
+}
+
+softhsm_test! {
+    fn operations_route_through_execute_and_need_an_application() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let generate = NativeOperation::PsaGenerateKey(psa_generate_key::Operation {
+            key_name: "k".into(),
+            attributes: ecc_key(256),
+        });
+        let error = execute(&provider, None, generate.clone()).unwrap_err();
+        assert!(matches!(error, ProviderError::NotAuthenticated), "{error}");
+        execute(&provider, Some(&owner), generate).unwrap();
+        let export = NativeOperation::PsaExportPublicKey(psa_export_public_key::Operation {
+            key_name: "k".into(),
+        });
+        let result = execute(&provider, Some(&owner), export).unwrap();
+        assert!(matches!(result, NativeResult::PsaExportPublicKey(_)));
+    }
+}
+
+// ---------------------------------------------------------- key management
+
+softhsm_test! {
+    fn generated_ec_keys_sign_verify_and_export_uncompressed_points() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        for (bits, hash, point_len) in [
+            (256, Hash::Sha256, 65),
+            (384, Hash::Sha384, 97),
+            (521, Hash::Sha512, 133),
+        ] {
+            let name = format!("ec{bits}");
+            generate(&provider, &owner, &name, ecc_key(bits)).unwrap();
+            let info = store.get(&identity_of(&owner, &name)).unwrap().unwrap();
+            assert_eq!(info.backend_id.len(), 16);
+            assert_eq!(info.attributes.bits, bits);
+            let point = export_public(&provider, &owner, &name).unwrap();
+            assert_eq!(point.len(), point_len, "{bits}");
+            assert_eq!(point[0], 4);
+            let digest = vec![7u8; hash.hash_length()];
+            let signature = sign_hash(&provider, &owner, &name, ecdsa(hash), &digest).unwrap();
+            assert_eq!(signature.len(), point_len - 1, "raw r || s");
+            verify_hash(&provider, &owner, &name, ecdsa(hash), &digest, &signature).unwrap();
+        }
+    }
+}
+
+softhsm_test! {
+    fn generated_rsa_keys_export_der_rsa_public_keys_with_the_asked_size() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        for bits in [1024, 2048, 3072] {
+            let name = format!("rsa{bits}");
+            generate(&provider, &owner, &name, rsa_key(bits, rsa_any_pkcs1())).unwrap();
+            let der = export_public(&provider, &owner, &name).unwrap();
+            let (modulus, exponent) = crate::der::parse_rsa_public_key(&der).unwrap();
+            assert_eq!(crate::der::bit_length(&modulus), bits);
+            assert_eq!(exponent, [1, 0, 1]);
+            let info = store.get(&identity_of(&owner, &name)).unwrap().unwrap();
+            assert_eq!(info.attributes.bits, bits);
+        }
+    }
+}
+
+softhsm_test! {
+    fn an_exported_public_key_imports_as_a_public_key_that_verifies() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        let digest = [9u8; 32];
+        for (name, key_type, alg) in [
+            (
+                "ec",
+                Type::EccPublicKey {
+                    curve_family: EccFamily::SecpR1,
+                },
+                ecdsa(Hash::Sha256),
+            ),
+            ("rsa", Type::RsaPublicKey, pkcs1(Hash::Sha256)),
+        ] {
+            let public = export_public(&provider, &owner, name).unwrap();
+            let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
+            let attributes = attributes(key_type, 0, alg.into(), |flags| {
+                flags.set_verify_hash();
+            });
+            let imported = format!("{name}-public");
+            import(&provider, &owner, &imported, attributes, &public).unwrap();
+            assert_eq!(export_public(&provider, &owner, &imported).unwrap(), public);
+            verify_hash(&provider, &owner, &imported, alg, &digest, &signature).unwrap();
+            let error = sign_hash(&provider, &owner, &imported, alg, &digest).unwrap_err();
+            assert!(matches!(error, ProviderError::NotPermitted(_)), "{error}");
+        }
+    }
+}
+
+softhsm_test! {
+    fn an_openssl_rsa_key_imports_and_signs_exactly_as_openssl_does() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let dir = tempfile::tempdir().unwrap();
+        let (der, pem) = openssl_rsa_key(dir.path(), 2048);
+        import(&provider, &owner, "k", rsa_key(0, rsa_any_pkcs1()), &der).unwrap();
+        let message = b"signed by psec through PKCS#11";
+        let digest = sha256(message);
+        let signature = sign_hash(&provider, &owner, "k", pkcs1(Hash::Sha256), &digest).unwrap();
+        let message_path = dir.path().join("message");
+        std::fs::write(&message_path, message).unwrap();
+        let expected = Command::new("openssl")
+            .args(["dgst", "-sha256", "-sign"])
+            .arg(&pem)
+            .arg(&message_path)
+            .output()
+            .unwrap();
+        assert!(expected.status.success());
+        assert_eq!(signature, expected.stdout);
+    }
+}
+
+softhsm_test! {
+    fn malformed_or_mismatched_key_data_is_refused_before_any_step() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let public = attributes(Type::RsaPublicKey, 0, rsa_any_pkcs1(), |_| {});
+        let error = import(&provider, &owner, "k", public, &[0x30, 0x01]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+        let ec_public = attributes(
+            Type::EccPublicKey {
+                curve_family: EccFamily::SecpR1,
+            },
+            384,
+            ecdsa(Hash::Sha256).into(),
+            |_| {},
+        );
+        let error = import(&provider, &owner, "k", ec_public, &[4u8; 65]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+        let error = import(&provider, &owner, "k", ecc_key(256), &[1u8; 32]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotSupported, "{error}");
+        assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
+        assert!(store.keys_in(PROVIDER_NAME).unwrap().is_empty());
+    }
+}
+
+softhsm_test! {
+    fn a_taken_name_unknown_keys_and_other_applications_keys() {
+        let (_, provider) = setup();
+        let alice = app("alice");
+        let bob = app("bob");
+        generate(&provider, &alice, "k", ecc_key(256)).unwrap();
+        let error = generate(&provider, &alice, "k", ecc_key(256)).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorAlreadyExists, "{error}");
+        for (owner, name) in [(&alice, "missing"), (&bob, "k")] {
+            let error = export_public(&provider, owner, name).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+            let error = sign_hash(&provider, owner, name, ecdsa(Hash::Sha256), &[0; 32]).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+            let error = destroy(&provider, owner, name).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+        }
+        // Bob may use the same name for a key of his own.
+        generate(&provider, &bob, "k", ecc_key(256)).unwrap();
+        assert_ne!(
+            export_public(&provider, &alice, "k").unwrap(),
+            export_public(&provider, &bob, "k").unwrap()
+        );
+    }
+}
+
+softhsm_test! {
+    fn destroying_a_key_removes_its_token_objects_and_its_row() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "k", rsa_key(1024, rsa_any_pkcs1())).unwrap();
+        let info = store.get(&identity_of(&owner, "k")).unwrap().unwrap();
+        assert_eq!(provider.objects_for_tests(&info.backend_id), 2);
+        destroy(&provider, &owner, "k").unwrap();
+        assert_eq!(provider.objects_for_tests(&info.backend_id), 0);
+        assert!(store.get(&identity_of(&owner, "k")).unwrap().is_none());
+        assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
+        generate(&provider, &owner, "k", ecc_key(256)).unwrap();
+    }
+}
+
+softhsm_test! {
+    fn keys_survive_a_restart() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        let ec = export_public(&provider, &owner, "ec").unwrap();
+        let rsa = export_public(&provider, &owner, "rsa").unwrap();
+        let signature = sign_hash(&provider, &owner, "ec", ecdsa(Hash::Sha256), &[3; 32]).unwrap();
+        drop(provider);
+        let restarted = restart(&store);
+        assert_eq!(export_public(&restarted, &owner, "ec").unwrap(), ec);
+        assert_eq!(export_public(&restarted, &owner, "rsa").unwrap(), rsa);
+        verify_hash(&restarted, &owner, "ec", ecdsa(Hash::Sha256), &[3; 32], &signature).unwrap();
+        sign_hash(&restarted, &owner, "rsa", pkcs1(Hash::Sha256), &[3; 32]).unwrap();
+    }
+}
+
+// ------------------------------------------------------- crash recovery
+
+softhsm_test! {
+    fn start_up_destroys_the_token_objects_of_unfinished_rows_and_drops_the_rows() {
+        let (store, provider) = setup();
+        let crashed = app("crashed");
+        // Creating, objects made: the crash came before commit_create.
+        let creating = identity_of(&crashed, "half-made");
+        let creating_id = vec![0xc1; 16];
+        store
+            .begin_create(
+                &creating,
+                &KeyInfo {
+                    backend_id: creating_id.clone(),
+                    attributes: ecc_key(256),
+                },
+            )
+            .unwrap();
+        provider.make_objects_for_tests(&creating_id, &ecc_key(256));
+        // Creating, nothing made yet.
+        let never = identity_of(&crashed, "never-made");
+        store
+            .begin_create(
+                &never,
+                &KeyInfo {
+                    backend_id: vec![0xc2; 16],
+                    attributes: ecc_key(256),
+                },
+            )
+            .unwrap();
+        // Destroying, objects still there.
+        generate(&provider, &crashed, "half-destroyed", ecc_key(256)).unwrap();
+        let destroying = identity_of(&crashed, "half-destroyed");
+        let destroying_id = store.begin_destroy(&destroying).unwrap().unwrap().backend_id;
+        assert_eq!(store.unfinished(PROVIDER_NAME).unwrap().len(), 3);
+        assert_eq!(provider.objects_for_tests(&creating_id), 2);
+        assert_eq!(provider.objects_for_tests(&destroying_id), 2);
+        drop(provider);
+
+        let restarted = restart(&store);
+
+        assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
+        assert_eq!(restarted.objects_for_tests(&creating_id), 0);
+        assert_eq!(restarted.objects_for_tests(&destroying_id), 0);
+        for identity in [creating, never, destroying] {
+            generate(&restarted, &crashed, &identity.key_name, ecc_key(256)).unwrap();
+        }
+    }
+}
+
+softhsm_test! {
+    fn vanished_token_objects_drop_their_rows_and_rowless_objects_are_kept() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "gone", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "kept", ecc_key(256)).unwrap();
+        let gone = store.get(&identity_of(&owner, "gone")).unwrap().unwrap();
+        provider.destroy_objects_for_tests(&gone.backend_id);
+        let rowless = vec![0xee; 16];
+        provider.make_objects_for_tests(&rowless, &ecc_key(256));
+        drop(provider);
+
+        let restarted = restart(&store);
+
+        assert!(store.get(&identity_of(&owner, "gone")).unwrap().is_none());
+        assert!(store.get(&identity_of(&owner, "kept")).unwrap().is_some());
+        assert_eq!(restarted.objects_for_tests(&rowless), 2);
+        export_public(&restarted, &owner, "kept").unwrap();
+    }
+}
+
+softhsm_test! {
+    fn rows_of_other_providers_are_left_alone() {
+        let (store, _provider) = setup();
+        let mut identity = identity_of(&app("other"), "theirs");
+        identity.provider = "another-provider".into();
+        let info = KeyInfo {
+            backend_id: vec![1; 16],
+            attributes: ecc_key(256),
+        };
+        store.begin_create(&identity, &info).unwrap();
+        restart(&store);
+        assert_eq!(store.unfinished("another-provider").unwrap().len(), 1);
+    }
+}
+
+// ---------------------------------------------------------------- signing
+
+softhsm_test! {
+    fn rsa_pkcs1_and_pss_sign_and_verify_hashes_and_messages() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let any_pss = AsymmetricSignature::RsaPss {
+            hash_alg: SignHash::Any,
+        };
+        generate(&provider, &owner, "pkcs1", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        generate(&provider, &owner, "pss", rsa_key(2048, any_pss.into())).unwrap();
+        #[allow(deprecated, reason = "SHA-1 is still signed with")]
+        let hashes = [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512];
+        for hash in hashes {
+            for (name, alg) in [("pkcs1", pkcs1(hash)), ("pss", pss(hash))] {
+                let digest = vec![5u8; hash.hash_length()];
+                let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
+                assert_eq!(signature.len(), 256);
+                verify_hash(&provider, &owner, name, alg, &digest, &signature).unwrap();
+                let message: psec_interface::SecretBytes = b"a message".to_vec().into();
+                let signed = provider
+                    .sign_message(
+                        &owner,
+                        psa_sign_message::Operation {
+                            key_name: name.into(),
+                            alg,
+                            message: message.clone(),
+                        },
+                    )
+                    .unwrap();
+                provider
+                    .verify_message(
+                        &owner,
+                        psa_verify_message::Operation {
+                            key_name: name.into(),
+                            alg,
+                            message,
+                            signature: signed.signature,
+                        },
+                    )
+                    .unwrap();
+            }
+        }
+        // PKCS#1 v1.5 is deterministic: a message signature is the hash's.
+        let message = b"same bytes";
+        let by_message = provider
+            .sign_message(
+                &owner,
+                psa_sign_message::Operation {
+                    key_name: "pkcs1".into(),
+                    alg: pkcs1(Hash::Sha256),
+                    message: message.to_vec().into(),
+                },
+            )
+            .unwrap()
+            .signature;
+        let by_hash =
+            sign_hash(&provider, &owner, "pkcs1", pkcs1(Hash::Sha256), &sha256(message)).unwrap();
+        assert_eq!(by_message, by_hash);
+    }
+}
+
+softhsm_test! {
+    fn a_bad_signature_is_an_invalid_signature() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
+            let mut signature = sign_hash(&provider, &owner, name, alg, &[1; 32]).unwrap();
+            let error = verify_hash(&provider, &owner, name, alg, &[2; 32], &signature).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+            signature[10] ^= 1;
+            let error = verify_hash(&provider, &owner, name, alg, &[1; 32], &signature).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+            let error = verify_hash(&provider, &owner, name, alg, &[1; 32], &signature[..20]).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+        }
+        let error = provider
+            .verify_message(
+                &owner,
+                psa_verify_message::Operation {
+                    key_name: "ec".into(),
+                    alg: ecdsa(Hash::Sha256),
+                    message: b"m".to_vec().into(),
+                    signature: vec![1; 64],
+                },
+            )
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+    }
+}
+
+softhsm_test! {
+    fn the_policy_is_enforced_before_the_token_is_asked() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let verify_only = attributes(
+            Type::EccKeyPair {
+                curve_family: EccFamily::SecpR1,
+            },
+            256,
+            ecdsa(Hash::Sha256).into(),
+            |flags| {
+                flags.set_verify_hash();
+            },
+        );
+        generate(&provider, &owner, "verify-only", verify_only).unwrap();
+        let error = sign_hash(&provider, &owner, "verify-only", ecdsa(Hash::Sha256), &[0; 32]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+        generate(&provider, &owner, "sha256-only", {
+            let mut key = ecc_key(256);
+            key.policy.permitted_algorithms = ecdsa(Hash::Sha256).into();
+            key
+        })
+        .unwrap();
+        let error = sign_hash(&provider, &owner, "sha256-only", ecdsa(Hash::Sha384), &[0; 48]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+        let error = provider
+            .export_key(
+                &owner,
+                psa_export_key::Operation {
+                    key_name: "sha256-only".into(),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+        // A hash of the wrong length is an invalid argument.
+        let error = sign_hash(&provider, &owner, "sha256-only", ecdsa(Hash::Sha256), &[0; 31]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+    }
+}
+
+softhsm_test! {
+    fn eight_threads_signing_at_once_all_get_correct_signatures() {
+        let (_, provider) = setup();
+        let provider = Arc::new(provider);
+        let owner = app("alice");
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        let threads: Vec<_> = (0..8u8)
+            .map(|thread| {
+                let provider = Arc::clone(&provider);
+                let owner = owner.clone();
+                std::thread::spawn(move || {
+                    for round in 0..10u8 {
+                        let digest = [thread.wrapping_mul(31).wrapping_add(round); 32];
+                        for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
+                            let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
+                            verify_hash(&provider, &owner, name, alg, &digest, &signature).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+    }
+}
+
+// ------------------------------------------------------------ encryption
+
+softhsm_test! {
+    fn rsa_pkcs1_and_oaep_sha1_encrypt_and_decrypt() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        #[allow(deprecated, reason = "OAEP with SHA-1 is still used")]
+        let algs = [
+            Encryption::RsaPkcs1v15Crypt,
+            Encryption::RsaOaep { hash_alg: Hash::Sha1 },
+        ];
+        for (index, alg) in algs.into_iter().enumerate() {
+            let name = format!("k{index}");
+            generate(&provider, &owner, &name, rsa_key(2048, alg.into())).unwrap();
+            let salt: Option<psec_interface::SecretBytes> = None;
+            let ciphertext = provider
+                .asymmetric_encrypt(
+                    &owner,
+                    psa_asymmetric_encrypt::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        plaintext: b"secret".to_vec().into(),
+                        salt: salt.clone(),
+                    },
+                )
+                .unwrap()
+                .ciphertext;
+            assert_eq!(ciphertext.len(), 256);
+            let plaintext = provider
+                .asymmetric_decrypt(
+                    &owner,
+                    psa_asymmetric_decrypt::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        ciphertext: ciphertext.clone(),
+                        salt,
+                    },
+                )
+                .unwrap()
+                .plaintext;
+            assert_eq!(&plaintext[..], b"secret");
+            let mut corrupt = ciphertext;
+            corrupt[100] ^= 0x40;
+            let error = provider
+                .asymmetric_decrypt(
+                    &owner,
+                    psa_asymmetric_decrypt::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        ciphertext: corrupt,
+                        salt: None,
+                    },
+                )
+                .unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidPadding, "{error}");
+            if let Encryption::RsaOaep { .. } = alg {
+                // SoftHSM2 takes no OAEP label.
+                let error = provider
+                    .asymmetric_encrypt(
+                        &owner,
+                        psa_asymmetric_encrypt::Operation {
+                            key_name: name.clone(),
+                            alg,
+                            plaintext: b"secret".to_vec().into(),
+                            salt: Some(b"label".to_vec().into()),
+                        },
+                    )
+                    .unwrap_err();
+                assert_eq!(status(&error), ResponseStatus::PsaErrorNotSupported, "{error}");
+            }
+        }
+    }
+}
+
+softhsm_test! {
+    fn encryption_needs_its_usage_flags_and_a_matching_algorithm() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let encrypt_only = attributes(
+            Type::RsaKeyPair,
+            2048,
+            Encryption::RsaPkcs1v15Crypt.into(),
+            |flags| {
+                flags.set_encrypt();
+            },
+        );
+        generate(&provider, &owner, "k", encrypt_only).unwrap();
+        let ciphertext = provider
+            .asymmetric_encrypt(
+                &owner,
+                psa_asymmetric_encrypt::Operation {
+                    key_name: "k".into(),
+                    alg: Encryption::RsaPkcs1v15Crypt,
+                    plaintext: b"x".to_vec().into(),
+                    salt: None,
+                },
+            )
+            .unwrap()
+            .ciphertext;
+        let error = provider
+            .asymmetric_decrypt(
+                &owner,
+                psa_asymmetric_decrypt::Operation {
+                    key_name: "k".into(),
+                    alg: Encryption::RsaPkcs1v15Crypt,
+                    ciphertext,
+                    salt: None,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+        let error = provider
+            .asymmetric_encrypt(
+                &owner,
+                psa_asymmetric_encrypt::Operation {
+                    key_name: "k".into(),
+                    alg: Encryption::RsaOaep {
+                        hash_alg: Hash::Sha256,
+                    },
+                    plaintext: b"x".to_vec().into(),
+                    salt: None,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+    }
+}
+
+// ----------------------------------------------------- export and random
+
+softhsm_test! {
+    fn exportable_keys_export_in_psa_formats() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let dir = tempfile::tempdir().unwrap();
+        let (der, _) = openssl_rsa_key(dir.path(), 1024);
+        let mut rsa = rsa_key(1024, rsa_any_pkcs1());
+        rsa.policy.usage_flags.set_export();
+        import(&provider, &owner, "rsa", rsa, &der).unwrap();
+        let exported = provider
+            .export_key(&owner, psa_export_key::Operation { key_name: "rsa".into() })
+            .unwrap()
+            .data;
+        assert_eq!(&exported[..], &der[..]);
+        let mut ec = ecc_key(521);
+        ec.policy.usage_flags.set_export();
+        generate(&provider, &owner, "ec", ec).unwrap();
+        let scalar = provider
+            .export_key(&owner, psa_export_key::Operation { key_name: "ec".into() })
+            .unwrap()
+            .data;
+        assert_eq!(scalar.len(), 66);
+    }
+}
+
+softhsm_test! {
+    fn random_bytes_come_from_the_token() {
+        let (_, provider) = setup();
+        let draw = |size| {
+            provider
+                .generate_random(psa_generate_random::Operation { size })
+                .unwrap()
+                .random_bytes
+        };
+        let (a, b) = (draw(32), draw(32));
+        assert_eq!(a.len(), 32);
+        assert_ne!(&a[..], &b[..]);
+        assert!(draw(0).is_empty());
+        let error = provider
+            .generate_random(psa_generate_random::Operation { size: (1 << 20) + 1 })
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+    }
+}
+
+// ------------------------------------------- beyond Parsec: AES, HMAC, ...
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn aes_key(bits: usize, alg: Algorithm) -> Attributes {
+    attributes(Type::Aes, bits, alg, |flags| {
+        flags.set_encrypt().set_decrypt().set_export();
+    })
+}
+
+fn cipher_encrypt(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    alg: Cipher,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_cipher_encrypt::Operation {
+        key_name: name.into(),
+        alg,
+        plaintext: plaintext.to_vec().into(),
+    };
+    psec_provider::Cipher::cipher_encrypt(provider, owner, op).map(|r| r.ciphertext)
+}
+
+fn cipher_decrypt(
+    provider: &Pkcs11Provider,
+    owner: &Application,
+    name: &str,
+    alg: Cipher,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_cipher_decrypt::Operation {
+        key_name: name.into(),
+        alg,
+        ciphertext: ciphertext.to_vec(),
+    };
+    psec_provider::Cipher::cipher_decrypt(provider, owner, op).map(|r| r.plaintext.to_vec())
+}
+
+softhsm_test! {
+    fn aes_ecb_matches_the_fips_197_vector_and_cbc_round_trips() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let key = hex("000102030405060708090a0b0c0d0e0f");
+        import(&provider, &owner, "ecb", aes_key(0, Cipher::EcbNoPadding.into()), &key).unwrap();
+        let block = hex("00112233445566778899aabbccddeeff");
+        let ciphertext =
+            cipher_encrypt(&provider, &owner, "ecb", Cipher::EcbNoPadding, &block).unwrap();
+        assert_eq!(ciphertext, hex("69c4e0d86a7b0430d8cdb78070b4c55a"));
+        assert_eq!(
+            cipher_decrypt(&provider, &owner, "ecb", Cipher::EcbNoPadding, &ciphertext).unwrap(),
+            block
+        );
+        let error =
+            cipher_encrypt(&provider, &owner, "ecb", Cipher::EcbNoPadding, &[0; 15]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+        let exported = provider
+            .export_key(&owner, psa_export_key::Operation { key_name: "ecb".into() })
+            .unwrap()
+            .data;
+        assert_eq!(&exported[..], &key[..]);
+
+        for (name, alg, bits) in [
+            ("cbc", Cipher::CbcNoPadding, 128),
+            ("pkcs7", Cipher::CbcPkcs7, 256),
+        ] {
+            generate(&provider, &owner, name, aes_key(bits, alg.into())).unwrap();
+            let plaintext = [0x5a; 32];
+            let a = cipher_encrypt(&provider, &owner, name, alg, &plaintext).unwrap();
+            let b = cipher_encrypt(&provider, &owner, name, alg, &plaintext).unwrap();
+            assert_ne!(a[..16], b[..16], "a fresh IV each time");
+            let expected = if alg == Cipher::CbcPkcs7 { 16 + 48 } else { 16 + 32 };
+            assert_eq!(a.len(), expected);
+            assert_eq!(cipher_decrypt(&provider, &owner, name, alg, &a).unwrap(), plaintext);
+        }
+        let mut bad = cipher_encrypt(&provider, &owner, "pkcs7", Cipher::CbcPkcs7, b"x").unwrap();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        let error = cipher_decrypt(&provider, &owner, "pkcs7", Cipher::CbcPkcs7, &bad).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidPadding, "{error}");
+        let error = cipher_encrypt(&provider, &owner, "cbc", Cipher::CbcPkcs7, &[0; 16]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+    }
+}
+
+softhsm_test! {
+    fn aes_gcm_seals_and_opens_and_a_bad_tag_is_an_invalid_signature() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let gcm = AeadAlg::AeadWithDefaultLengthTag(AeadWithDefaultLengthTag::Gcm);
+        generate(&provider, &owner, "k", aes_key(256, gcm.into())).unwrap();
+        let seal = |nonce: &[u8], aad: &[u8], plaintext: &[u8]| {
+            provider
+                .aead_encrypt(
+                    &owner,
+                    psa_aead_encrypt::Operation {
+                        key_name: "k".into(),
+                        alg: gcm,
+                        nonce: nonce.to_vec(),
+                        additional_data: aad.to_vec(),
+                        plaintext: plaintext.to_vec().into(),
+                    },
+                )
+                .map(|r| r.ciphertext)
+        };
+        let open = |aad: &[u8], ciphertext: &[u8]| {
+            provider
+                .aead_decrypt(
+                    &owner,
+                    psa_aead_decrypt::Operation {
+                        key_name: "k".into(),
+                        alg: gcm,
+                        nonce: vec![7; 12],
+                        additional_data: aad.to_vec(),
+                        ciphertext: ciphertext.to_vec(),
+                    },
+                )
+                .map(|r| r.plaintext.to_vec())
+        };
+        let sealed = seal(&[7; 12], b"header", b"the message").unwrap();
+        assert_eq!(sealed.len(), 11 + 16);
+        assert_eq!(open(b"header", &sealed).unwrap(), b"the message");
+        let error = open(b"other header", &sealed).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+        let error = seal(&[], b"", b"x").unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+    }
+}
+
+softhsm_test! {
+    fn hmac_matches_rfc_4231_case_6_and_a_wrong_mac_is_an_invalid_signature() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let full = MacAlg::FullLength(FullLengthMac::Hmac {
+            hash_alg: Hash::Sha256,
+        });
+        let truncated = MacAlg::Truncated {
+            mac_alg: FullLengthMac::Hmac {
+                hash_alg: Hash::Sha256,
+            },
+            mac_length: 16,
+        };
+        let policy = attributes(Type::Hmac, 0, full.into(), |flags| {
+            flags.set_sign_message().set_verify_message();
+        });
+        // Below the hash length: SoftHSM2 refuses, and so does the provider.
+        let error = import(&provider, &owner, "k", policy, &[0x0b; 20]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotSupported, "{error}");
+        import(&provider, &owner, "k", policy, &[0xaa; 131]).unwrap();
+        let mac = provider
+            .mac_compute(
+                &owner,
+                psa_mac_compute::Operation {
+                    key_name: "k".into(),
+                    alg: full,
+                    input: b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec().into(),
+                },
+            )
+            .unwrap()
+            .mac;
+        let expected = hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        assert_eq!(mac, expected);
+        let verify = |alg, mac: &[u8]| {
+            provider.mac_verify(
+                &owner,
+                psa_mac_verify::Operation {
+                    key_name: "k".into(),
+                    alg,
+                    input: b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec().into(),
+                    mac: mac.to_vec(),
+                },
+            )
+        };
+        verify(full, &expected).unwrap();
+        let error = verify(full, &expected[..31]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+        let error = verify(truncated, &expected[..16]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+
+        let policy = attributes(Type::Hmac, 256, truncated.into(), |flags| {
+            flags.set_sign_message().set_verify_message();
+        });
+        generate(&provider, &owner, "short", policy).unwrap();
+        let mac = provider
+            .mac_compute(
+                &owner,
+                psa_mac_compute::Operation {
+                    key_name: "short".into(),
+                    alg: truncated,
+                    input: b"data".to_vec().into(),
+                },
+            )
+            .unwrap()
+            .mac;
+        assert_eq!(mac.len(), 16);
+    }
+}
+
+softhsm_test! {
+    fn hashes_are_computed_and_compared_on_the_token() {
+        let (_, provider) = setup();
+        let hash = provider
+            .hash_compute(psa_hash_compute::Operation {
+                alg: Hash::Sha256,
+                input: b"abc".to_vec().into(),
+            })
+            .unwrap()
+            .hash;
+        let expected = hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(hash, expected);
+        let compare = |hash: &[u8]| {
+            provider.hash_compare(psa_hash_compare::Operation {
+                alg: Hash::Sha256,
+                input: b"abc".to_vec().into(),
+                hash: hash.to_vec(),
+            })
+        };
+        compare(&expected).unwrap();
+        let error = compare(&expected[1..]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+        let error = provider
+            .hash_compute(psa_hash_compute::Operation {
+                alg: Hash::Sha3_256,
+                input: b"abc".to_vec().into(),
+            })
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotSupported, "{error}");
+    }
+}
+
+softhsm_test! {
+    fn raw_ecdh_gives_both_sides_the_same_secret() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let ecdh = AgreementAlg::Raw(RawKeyAgreement::Ecdh);
+        for bits in [256, 384] {
+            let key = attributes(
+                Type::EccKeyPair {
+                    curve_family: EccFamily::SecpR1,
+                },
+                bits,
+                ecdh.into(),
+                |flags| {
+                    flags.set_derive();
+                },
+            );
+            let (a, b) = (format!("a{bits}"), format!("b{bits}"));
+            generate(&provider, &owner, &a, key).unwrap();
+            generate(&provider, &owner, &b, key).unwrap();
+            let agree = |mine: &str, theirs: &str| {
+                let peer_key = export_public(&provider, &owner, theirs).unwrap();
+                provider
+                    .raw_key_agreement(
+                        &owner,
+                        psa_raw_key_agreement::Operation {
+                            alg: RawKeyAgreement::Ecdh,
+                            private_key_name: mine.into(),
+                            peer_key,
+                        },
+                    )
+                    .map(|r| r.shared_secret.to_vec())
+            };
+            let ab = agree(&a, &b).unwrap();
+            assert_eq!(ab.len(), bits / 8);
+            assert_eq!(ab, agree(&b, &a).unwrap());
+        }
+        generate(&provider, &owner, "signer", ecc_key(256)).unwrap();
+        let error = provider
+            .raw_key_agreement(
+                &owner,
+                psa_raw_key_agreement::Operation {
+                    alg: RawKeyAgreement::Ecdh,
+                    private_key_name: "signer".into(),
+                    peer_key: vec![4; 65],
+                },
+            )
+            .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+    }
+}
+
+// ------------------------------------------------- across providers
+
+softhsm_test! {
+    fn signatures_verify_in_mbed_crypto_and_its_ciphertexts_decrypt_here() {
+        // Mbed TLS keeps its key files in the working directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_current_dir(dir.path()).unwrap();
+        let mbed = psec_provider_mbed_crypto::build(
+            "mbed".into(),
+            Arc::new(InMemoryKeyStoreForTests::default()),
+            psec_provider_mbed_crypto::MbedCryptoSettings::default(),
+        )
+        .unwrap();
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let ec_public = |bits| {
+            (
+                Type::EccPublicKey {
+                    curve_family: EccFamily::SecpR1,
+                },
+                bits,
+            )
+        };
+        let cases = [
+            ("ec256", ecc_key(256), ecdsa(Hash::Sha256), ec_public(256)),
+            ("ec384", ecc_key(384), ecdsa(Hash::Sha384), ec_public(384)),
+            (
+                "rsa-pkcs1",
+                rsa_key(2048, pkcs1(Hash::Sha256).into()),
+                pkcs1(Hash::Sha256),
+                (Type::RsaPublicKey, 2048),
+            ),
+            (
+                "rsa-pss",
+                rsa_key(3072, pss(Hash::Sha384).into()),
+                pss(Hash::Sha384),
+                (Type::RsaPublicKey, 3072),
+            ),
+        ];
+        let mbed_keys = mbed.key_management().unwrap();
+        let mbed_signing = mbed.asymmetric_signing().unwrap();
+        for (name, key, alg, (public_type, bits)) in cases {
+            generate(&provider, &owner, name, key).unwrap();
+            let public = export_public(&provider, &owner, name).unwrap();
+            let hash_alg = match alg.hash() {
+                Some(SignHash::Specific(hash)) => hash,
+                _ => unreachable!(),
+            };
+            let digest = vec![0x42; hash_alg.hash_length()];
+            let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
+            let attributes = attributes(public_type, bits, alg.into(), |flags| {
+                flags.set_verify_hash();
+            });
+            mbed_keys
+                .import_key(
+                    &owner,
+                    psec_interface::operations::psa_import_key::Operation {
+                        key_name: name.into(),
+                        attributes,
+                        data: public.into(),
+                    },
+                )
+                .unwrap();
+            let verify = |signature: Vec<u8>| {
+                mbed_signing.verify_hash(
+                    &owner,
+                    psa_verify_hash::Operation {
+                        key_name: name.into(),
+                        alg,
+                        hash: digest.clone(),
+                        signature,
+                    },
+                )
+            };
+            verify(signature.clone()).unwrap_or_else(|error| panic!("{name}: {error}"));
+            let mut bad = signature;
+            bad[3] ^= 1;
+            let error = verify(bad).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}");
+        }
+
+        #[allow(deprecated, reason = "OAEP with SHA-1 is what SoftHSM2 takes")]
+        let algs = [
+            Encryption::RsaPkcs1v15Crypt,
+            Encryption::RsaOaep { hash_alg: Hash::Sha1 },
+        ];
+        let mbed_encryption = mbed.asymmetric_encryption().unwrap();
+        for (index, alg) in algs.into_iter().enumerate() {
+            let name = format!("enc{index}");
+            generate(&provider, &owner, &name, rsa_key(2048, alg.into())).unwrap();
+            let public = export_public(&provider, &owner, &name).unwrap();
+            let attributes = attributes(Type::RsaPublicKey, 2048, alg.into(), |flags| {
+                flags.set_encrypt();
+            });
+            mbed_keys
+                .import_key(
+                    &owner,
+                    psec_interface::operations::psa_import_key::Operation {
+                        key_name: name.clone(),
+                        attributes,
+                        data: public.into(),
+                    },
+                )
+                .unwrap();
+            let ciphertext = mbed_encryption
+                .asymmetric_encrypt(
+                    &owner,
+                    psa_asymmetric_encrypt::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        plaintext: b"from Mbed TLS".to_vec().into(),
+                        salt: None,
+                    },
+                )
+                .unwrap()
+                .ciphertext;
+            let plaintext = provider
+                .asymmetric_decrypt(
+                    &owner,
+                    psa_asymmetric_decrypt::Operation {
+                        key_name: name,
+                        alg,
+                        ciphertext,
+                        salt: None,
+                    },
+                )
+                .unwrap()
+                .plaintext;
+            assert_eq!(&plaintext[..], b"from Mbed TLS");
+        }
+    }
+}
+
+fn openssl(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "openssl {args:?}: {output:?}");
+    output
+}
+
+softhsm_test! {
+    fn openssl_verifies_ecdsa_signatures_and_encrypts_to_exported_rsa_keys() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        let point = export_public(&provider, &owner, "ec").unwrap();
+        let mut spki = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+        spki.extend_from_slice(&point);
+        std::fs::write(path.join("ec.der"), spki).unwrap();
+        let message = b"checked by openssl";
+        std::fs::write(path.join("message"), message).unwrap();
+        let signature = sign_hash(&provider, &owner, "ec", ecdsa(Hash::Sha256), &sha256(message))
+            .unwrap();
+        let (r, s) = signature.split_at(32);
+        // An ECDSA-Sig-Value is, like an RSAPublicKey, two unsigned INTEGERs.
+        std::fs::write(path.join("sig.der"), crate::der::rsa_public_key(r, s)).unwrap();
+        let output = openssl(
+            &["dgst", "-sha256", "-verify", "ec.der", "-keyform", "DER", "-signature", "sig.der", "message"],
+            path,
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Verified OK"));
+
+        #[allow(deprecated, reason = "OAEP with SHA-1 is what SoftHSM2 takes")]
+        let cases = [
+            (Encryption::RsaPkcs1v15Crypt, "rsa_padding_mode:pkcs1"),
+            (Encryption::RsaOaep { hash_alg: Hash::Sha1 }, "rsa_padding_mode:oaep"),
+        ];
+        for (index, (alg, padding)) in cases.into_iter().enumerate() {
+            let name = format!("rsa{index}");
+            generate(&provider, &owner, &name, rsa_key(2048, alg.into())).unwrap();
+            std::fs::write(path.join("rsa.der"), export_public(&provider, &owner, &name).unwrap())
+                .unwrap();
+            openssl(
+                &["rsa", "-RSAPublicKey_in", "-inform", "DER", "-in", "rsa.der", "-pubout", "-out", "rsa.pem"],
+                path,
+            );
+            openssl(
+                &["pkeyutl", "-encrypt", "-pubin", "-inkey", "rsa.pem", "-pkeyopt", padding, "-in", "message", "-out", "ciphertext"],
+                path,
+            );
+            let plaintext = provider
+                .asymmetric_decrypt(
+                    &owner,
+                    psa_asymmetric_decrypt::Operation {
+                        key_name: name,
+                        alg,
+                        ciphertext: std::fs::read(path.join("ciphertext")).unwrap(),
+                        salt: None,
+                    },
+                )
+                .unwrap()
+                .plaintext;
+            assert_eq!(&plaintext[..], message);
+        }
+    }
+}
+
+softhsm_test! {
+    fn busy_sessions_make_the_pool_open_more_and_idle_ones_are_reused() {
+        let (_, provider) = setup();
+        let token = provider.token();
+        let before = token.idle_sessions();
+        let first = token.session().unwrap();
+        let second = token.session().unwrap();
+        assert_ne!(first.handle(), second.handle());
+        let handles = [first.handle(), second.handle()];
+        drop(first);
+        drop(second);
+        assert_eq!(token.idle_sessions(), before.max(2));
+        let again = token.session().unwrap();
+        assert!(handles.contains(&again.handle()));
+    }
+}
+
+softhsm_test! {
+    /// Not a timed test: prints in-process sign-hash rates, to set beside
+    /// the same through psecd. Run with `--ignored --nocapture`.
+    #[ignore = "a benchmark, run by hand"]
+    fn in_process_sign_hash_rates() {
+        let (_, provider) = setup();
+        let provider = Arc::new(provider);
+        let owner = app("bench");
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
+            for threads in [1usize, 8] {
+                let per_thread = 200;
+                let start = std::time::Instant::now();
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let provider = Arc::clone(&provider);
+                        let owner = owner.clone();
+                        std::thread::spawn(move || {
+                            for _ in 0..per_thread {
+                                sign_hash(&provider, &owner, name, alg, &[1; 32]).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for worker in workers {
+                    worker.join().unwrap();
+                }
+                let rate = (threads * per_thread) as f64 / start.elapsed().as_secs_f64();
+                println!("in-process {name} sign-hash, {threads} threads: {rate:.0}/s");
+            }
+        }
+    }
+}

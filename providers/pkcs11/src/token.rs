@@ -1,0 +1,422 @@
+//! The token: loading its library, choosing it, logging in once, a pool of
+//! sessions, the mechanisms it has, and PKCS#11 errors as provider errors.
+
+use crate::settings::{Pkcs11Settings, TokenChoice};
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
+use cryptoki::mechanism::{Mechanism, MechanismInfo, MechanismType};
+use cryptoki::object::Attribute;
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::RawAuthPin;
+use psec_interface::ResponseStatus;
+use psec_provider::ProviderError;
+use std::ops::Deref;
+use std::sync::{Mutex, MutexGuard};
+
+/// How many idle sessions the pool keeps; more are opened when needed and
+/// closed when returned.
+const MAX_IDLE_SESSIONS: usize = 32;
+
+/// Every mechanism this provider uses; what the token has of these decides
+/// what the provider offers.
+const USED_MECHANISMS: [MechanismType; 23] = [
+    MechanismType::RSA_PKCS_KEY_PAIR_GEN,
+    MechanismType::RSA_PKCS,
+    MechanismType::RSA_PKCS_PSS,
+    MechanismType::RSA_PKCS_OAEP,
+    MechanismType::ECC_KEY_PAIR_GEN,
+    MechanismType::ECDSA,
+    MechanismType::ECDH1_DERIVE,
+    MechanismType::SHA1,
+    MechanismType::SHA224,
+    MechanismType::SHA256,
+    MechanismType::SHA384,
+    MechanismType::SHA512,
+    MechanismType::AES_KEY_GEN,
+    MechanismType::AES_ECB,
+    MechanismType::AES_CBC,
+    MechanismType::AES_CBC_PAD,
+    MechanismType::AES_GCM,
+    MechanismType::GENERIC_SECRET_KEY_GEN,
+    MechanismType::SHA1_HMAC,
+    MechanismType::SHA224_HMAC,
+    MechanismType::SHA256_HMAC,
+    MechanismType::SHA384_HMAC,
+    MechanismType::SHA512_HMAC,
+];
+
+/// A PKCS#11 failure of `context` as a provider error.
+pub(crate) fn ck_error(context: impl Into<String>) -> impl FnOnce(CkError) -> ProviderError {
+    let context = context.into();
+    move |error| {
+        let rv = match &error {
+            CkError::Pkcs11(rv, _) => Some(*rv),
+            _ => None,
+        };
+        let status = match rv {
+            Some(RvError::SignatureInvalid | RvError::SignatureLenRange) => {
+                ResponseStatus::PsaErrorInvalidSignature
+            }
+            Some(RvError::KeyFunctionNotPermitted | RvError::AttributeSensitive) => {
+                return ProviderError::NotPermitted(format!(
+                    "{context}: the token refused: {error}"
+                ));
+            }
+            Some(
+                RvError::MechanismInvalid
+                | RvError::KeyTypeInconsistent
+                | RvError::KeySizeRange
+                | RvError::FunctionNotSupported,
+            ) => {
+                return ProviderError::NotSupported(format!(
+                    "{context}: the token refused: {error}"
+                ));
+            }
+            Some(
+                RvError::DataLenRange
+                | RvError::DataInvalid
+                | RvError::MechanismParamInvalid
+                | RvError::AttributeValueInvalid
+                | RvError::TemplateInconsistent,
+            ) => {
+                return ProviderError::InvalidArgument(format!(
+                    "{context}: the token refused: {error}"
+                ));
+            }
+            Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange) => {
+                ResponseStatus::PsaErrorInvalidPadding
+            }
+            Some(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid) => {
+                ResponseStatus::PsaErrorDoesNotExist
+            }
+            Some(RvError::HostMemory | RvError::DeviceMemory) => {
+                ResponseStatus::PsaErrorInsufficientMemory
+            }
+            Some(RvError::DeviceError | RvError::DeviceRemoved | RvError::TokenNotPresent) => {
+                ResponseStatus::PsaErrorHardwareFailure
+            }
+            _ => ResponseStatus::PsaErrorCommunicationFailure,
+        };
+        ProviderError::backend(status, format!("{context}: {error}"))
+    }
+}
+
+/// A start-up problem the user must fix, with what to do.
+fn start_up(what: impl Into<String>) -> ProviderError {
+    ProviderError::backend(ResponseStatus::PsaErrorCommunicationFailure, what)
+}
+
+/// The token this provider fronts, logged in, with its sessions.
+pub(crate) struct Token {
+    context: Pkcs11,
+    slot: Slot,
+    /// The token's label, for messages.
+    pub(crate) label: String,
+    /// Whether the token has a random number generator.
+    pub(crate) has_rng: bool,
+    /// The token's mechanisms and their limits.
+    mechanisms: Vec<(MechanismType, MechanismInfo)>,
+    /// The hashes (digest mechanisms) the token takes for OAEP: the
+    /// mechanism list can not tell, so they are tried at start-up.
+    oaep_hashes: Vec<MechanismType>,
+    /// Sessions not in use.
+    idle: Mutex<Vec<Session>>,
+    /// The session that logged in, kept open so the login lasts.
+    _login: Mutex<Session>,
+}
+
+impl Token {
+    /// Loads the library, finds the token, logs in, reads the mechanisms.
+    pub(crate) fn open(settings: &Pkcs11Settings) -> Result<Token, ProviderError> {
+        let path = &settings.library_path;
+        let context = Pkcs11::new(path).map_err(|error| {
+            let why = match &error {
+                CkError::LibraryLoading(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            start_up(format!(
+                "cannot load the PKCS#11 library `{}` ({why}); check library_path",
+                path.display()
+            ))
+        })?;
+        match context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            // Another provider of this process initialised it already.
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(error) => {
+                return Err(start_up(format!(
+                    "the PKCS#11 library `{}` failed to initialise: {error}",
+                    path.display()
+                )));
+            }
+        }
+        let (slot, label) = choose_slot(&context, &settings.token, path)?;
+        let info = context
+            .get_token_info(slot)
+            .map_err(ck_error("reading the token information"))?;
+        if info.user_pin_locked() {
+            return Err(pin_locked(&label, slot));
+        }
+        let login = context
+            .open_rw_session(slot)
+            .map_err(ck_error(format!("opening a session on token `{label}`")))?;
+        if let Some(pin) = &settings.user_pin {
+            let pin = RawAuthPin::new(Box::new(pin.to_vec()));
+            match login.login_with_raw(UserType::User, &pin) {
+                Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+                Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => {
+                    return Err(start_up(format!(
+                        "the user PIN of token `{label}` (slot {}) is wrong; fix user_pin \
+                         (many tokens lock the PIN after a few wrong tries)",
+                        slot.id()
+                    )));
+                }
+                Err(CkError::Pkcs11(RvError::PinLocked, _)) => {
+                    return Err(pin_locked(&label, slot));
+                }
+                Err(error) => {
+                    return Err(start_up(format!(
+                        "logging in to token `{label}` (slot {}) failed: {error}",
+                        slot.id()
+                    )));
+                }
+            }
+        } else {
+            log::warn!("no user_pin for token `{label}`: its private objects are out of reach");
+        }
+        // Each mechanism this provider can use is asked for by name
+        // (C_GetMechanismInfo): cryptoki logs an error for every
+        // mechanism of C_GetMechanismList it has no name for, which would
+        // fill the service log at each start.
+        let mechanisms: Vec<_> = USED_MECHANISMS
+            .into_iter()
+            .filter_map(|mechanism| {
+                let info = context.get_mechanism_info(slot, mechanism).ok()?;
+                Some((mechanism, info))
+            })
+            .collect();
+        log::info!(
+            "token `{label}` (slot {}): {} of the {} mechanisms psec uses",
+            slot.id(),
+            mechanisms.len(),
+            USED_MECHANISMS.len()
+        );
+        let mut token = Token {
+            context,
+            slot,
+            label,
+            has_rng: info.rng(),
+            mechanisms,
+            idle: Mutex::new(Vec::new()),
+            _login: Mutex::new(login),
+            oaep_hashes: Vec::new(),
+        };
+        token.oaep_hashes = token.probe_oaep_hashes();
+        Ok(token)
+    }
+
+    /// Which OAEP hashes the token takes, tried with a throw-away session
+    /// key pair (SoftHSM2, for one, takes only SHA-1).
+    fn probe_oaep_hashes(&self) -> Vec<MechanismType> {
+        let Some(generate) = self.mechanism(MechanismType::RSA_PKCS_KEY_PAIR_GEN) else {
+            return Vec::new();
+        };
+        if !self.has(MechanismType::RSA_PKCS_OAEP) {
+            return Vec::new();
+        }
+        let bits = u64::try_from(generate.min_key_size().max(1024)).unwrap_or(1024);
+        let Ok(session) = self.context.open_rw_session(self.slot) else {
+            return Vec::new();
+        };
+        let public = [
+            Attribute::Token(false),
+            Attribute::Encrypt(true),
+            Attribute::ModulusBits(bits.into()),
+            Attribute::PublicExponent(vec![1, 0, 1]),
+        ];
+        let private = [Attribute::Token(false), Attribute::Decrypt(true)];
+        let Ok((public, _)) =
+            session.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &private)
+        else {
+            return Vec::new();
+        };
+        let hashes = [
+            (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1),
+            (MechanismType::SHA224, PkcsMgfType::MGF1_SHA224),
+            (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
+            (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+            (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+        ];
+        hashes
+            .into_iter()
+            .filter(|(hash, mgf)| {
+                let params = PkcsOaepParams::new(*hash, *mgf, PkcsOaepSource::empty());
+                session
+                    .encrypt(&Mechanism::RsaPkcsOaep(params), public, b"probe")
+                    .is_ok()
+            })
+            .map(|(hash, _)| hash)
+            .collect()
+        // The session key pair goes with the session.
+    }
+
+    /// Whether the token takes OAEP with the digest mechanism `hash`.
+    pub(crate) fn oaep_takes(&self, hash: MechanismType) -> bool {
+        self.oaep_hashes.contains(&hash)
+    }
+
+    /// The limits of `mechanism`, if the token has it.
+    pub(crate) fn mechanism(&self, mechanism: MechanismType) -> Option<&MechanismInfo> {
+        self.mechanisms
+            .iter()
+            .find(|(m, _)| *m == mechanism)
+            .map(|(_, info)| info)
+    }
+
+    /// Whether the token has `mechanism`.
+    pub(crate) fn has(&self, mechanism: MechanismType) -> bool {
+        self.mechanism(mechanism).is_some()
+    }
+
+    fn idle(&self) -> MutexGuard<'_, Vec<Session>> {
+        // A panic while holding the lock leaves a valid Vec behind.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How many sessions wait in the pool.
+    #[cfg(test)]
+    pub(crate) fn idle_sessions(&self) -> usize {
+        self.idle().len()
+    }
+
+    /// A session for one operation: an idle one, or a new one, so that
+    /// concurrent requests do not wait for each other.
+    pub(crate) fn session(&self) -> Result<PooledSession<'_>, ProviderError> {
+        let idle = self.idle().pop();
+        let session = match idle {
+            Some(session) => session,
+            None => self
+                .context
+                .open_rw_session(self.slot)
+                .map_err(ck_error(format!(
+                    "opening a session on token `{}`",
+                    self.label
+                )))?,
+        };
+        Ok(PooledSession {
+            session: Some(session),
+            token: self,
+        })
+    }
+}
+
+fn pin_locked(label: &str, slot: Slot) -> ProviderError {
+    start_up(format!(
+        "the user PIN of token `{label}` (slot {}) is locked; unlock it with the SO PIN \
+         (for SoftHSM2: softhsm2-util, or the token vendor's tool) and set the new user_pin",
+        slot.id()
+    ))
+}
+
+/// Finds the initialised token `choice` names.
+fn choose_slot(
+    context: &Pkcs11,
+    choice: &TokenChoice,
+    path: &std::path::Path,
+) -> Result<(Slot, String), ProviderError> {
+    let slots = context
+        .get_slots_with_initialized_token()
+        .map_err(ck_error("listing the slots"))?;
+    let mut tokens = Vec::new();
+    for slot in slots {
+        let info = context
+            .get_token_info(slot)
+            .map_err(ck_error(format!("reading the token in slot {}", slot.id())))?;
+        tokens.push((
+            slot,
+            info.label().trim().to_owned(),
+            info.serial_number().trim().to_owned(),
+        ));
+    }
+    let listing = || {
+        tokens
+            .iter()
+            .map(|(slot, label, serial)| {
+                format!(
+                    "slot_number = {} (label `{label}`, serial_number = \"{serial}\")",
+                    slot.id()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let found = match choice {
+        TokenChoice::Slot(id) => tokens.iter().find(|(slot, _, _)| slot.id() == *id),
+        TokenChoice::Serial(serial) => tokens.iter().find(|(_, _, s)| s == serial.trim()),
+        TokenChoice::OnlyOne => match tokens.as_slice() {
+            [only] => Some(only),
+            [] => {
+                return Err(start_up(format!(
+                    "the PKCS#11 library `{}` has no initialised token; initialise one \
+                     (for SoftHSM2: softhsm2-util --init-token)",
+                    path.display()
+                )));
+            }
+            _ => {
+                return Err(start_up(format!(
+                    "the PKCS#11 library `{}` has several tokens; choose one with \
+                     slot_number or serial_number: {}",
+                    path.display(),
+                    listing()
+                )));
+            }
+        },
+    };
+    match found {
+        Some((slot, label, _)) => Ok((*slot, label.clone())),
+        None if tokens.is_empty() => Err(start_up(format!(
+            "the PKCS#11 library `{}` has no initialised token; initialise one \
+             (for SoftHSM2: softhsm2-util --init-token)",
+            path.display()
+        ))),
+        None => Err(start_up(format!(
+            "the PKCS#11 library `{}` has no initialised token with {}; it has: {}",
+            path.display(),
+            match choice {
+                TokenChoice::Slot(id) => format!("slot_number = {id}"),
+                TokenChoice::Serial(serial) => format!("serial_number = \"{serial}\""),
+                TokenChoice::OnlyOne => String::new(),
+            },
+            listing()
+        ))),
+    }
+}
+
+/// A session borrowed from the pool, given back when dropped.
+pub(crate) struct PooledSession<'a> {
+    session: Option<Session>,
+    token: &'a Token,
+}
+
+impl Deref for PooledSession<'_> {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        // Only `drop` takes the session out.
+        #[allow(clippy::expect_used, reason = "set from construction to drop")]
+        self.session.as_ref().expect("a pooled session")
+    }
+}
+
+impl Drop for PooledSession<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            let mut idle = self.token.idle();
+            if idle.len() < MAX_IDLE_SESSIONS {
+                idle.push(session);
+            }
+        }
+    }
+}

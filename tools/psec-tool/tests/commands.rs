@@ -1,0 +1,431 @@
+//! Each command of `psec`, run as a process against a real psecd on a
+//! temporary socket.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::{Psecd, psec_command};
+use serde_json::Value;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+#[test]
+fn ping_reports_wire_protocol_1_0_as_text_and_json() {
+    let psecd = Psecd::start();
+    assert!(psecd.ok_text(&["ping"]).contains("1.0"));
+    let pong = json(&psecd.ok_text(&["ping", "--output", "json"]));
+    assert_eq!(pong["wire_protocol_version"], "1.0");
+}
+
+#[test]
+fn timeout_option_is_accepted_and_zero_means_no_timeout() {
+    let psecd = Psecd::start();
+    psecd.ok(&["-t", "0", "ping"]);
+    psecd.ok(&["--timeout", "10", "list-keys"]);
+}
+
+#[test]
+fn without_an_application_name_keys_belong_to_the_unix_user() {
+    let psecd = Psecd::start();
+    let as_user = |args: &[&str]| {
+        let output = psec_command()
+            .arg("--endpoint")
+            .arg(&psecd.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    as_user(&["create-ecc-key", "-k", "user-key"]);
+    let listed = json(&as_user(&["list-keys", "--output", "json"]));
+    assert_eq!(listed[0]["name"], "user-key");
+    // The Direct application of the harness does not see it.
+    assert!(psecd.key_names().is_empty());
+}
+
+#[test]
+fn list_providers_json_lists_mbed_crypto_then_core() {
+    let psecd = Psecd::start();
+    let providers = json(&psecd.ok_text(&["list-providers", "--output", "json"]));
+    let names: Vec<&str> = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mbed-crypto", "core"]);
+    assert!(psecd.ok_text(&["list-providers"]).contains("mbed-crypto"));
+}
+
+#[test]
+fn list_authenticators_json_lists_direct_then_unix_peer_credentials() {
+    let psecd = Psecd::start();
+    let authenticators = json(&psecd.ok_text(&["list-authenticators", "--output", "json"]));
+    let ids: Vec<u64> = authenticators
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 3]);
+}
+
+#[test]
+fn list_opcodes_of_mbed_crypto_includes_signing_and_key_generation() {
+    let psecd = Psecd::start();
+    let listed = json(&psecd.ok_text(&["list-opcodes", "-p", "mbed-crypto", "--output", "json"]));
+    assert_eq!(listed["provider"], "mbed-crypto");
+    let opcodes: Vec<&str> = listed["opcodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    for wanted in ["PsaGenerateKey", "PsaSignHash", "PsaAsymmetricDecrypt"] {
+        assert!(opcodes.contains(&wanted), "{wanted} not in {opcodes:?}");
+    }
+    let core = psecd.ok_text(&["list-opcodes", "-p", "core"]);
+    assert!(core.contains("ListKeys"), "{core}");
+}
+
+#[test]
+fn created_keys_are_listed_with_the_asked_type_size_and_algorithm() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-rsa-key", "-k", "rsa-pss", "--scheme", "pss"]);
+    psecd.ok(&["create-rsa-key", "-k", "rsa-oaep", "--oaep", "-b", "1024"]);
+    psecd.ok(&["create-ecc-key", "-k", "ec-384", "--curve", "p384"]);
+    psecd.ok(&["create-ecc-key", "-k", "ecdh", "--for", "key-agreement"]);
+    psecd.ok(&[
+        "create-aes-key",
+        "-k",
+        "aes",
+        "--bits",
+        "128",
+        "--mode",
+        "ccm",
+    ]);
+    assert_eq!(
+        psecd.key_names(),
+        ["aes", "ec-384", "ecdh", "rsa-oaep", "rsa-pss"]
+    );
+    let info = |name: &str| json(&psecd.ok_text(&["key-info", "-k", name, "--output", "json"]));
+
+    let pss = info("rsa-pss");
+    assert_eq!(
+        (pss["type"].as_str(), pss["bits"].as_u64()),
+        (Some("rsa-key-pair"), Some(2048))
+    );
+    assert!(pss["algorithm"].as_str().unwrap().contains("RsaPss"));
+    assert_eq!(pss["exportable"], false);
+
+    let oaep = info("rsa-oaep");
+    assert_eq!(oaep["bits"], 1024);
+    assert!(oaep["algorithm"].as_str().unwrap().contains("RsaOaep"));
+    assert!(
+        oaep["usage"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("decrypt"))
+    );
+
+    let ec = info("ec-384");
+    assert_eq!(
+        (ec["type"].as_str(), ec["bits"].as_u64()),
+        (Some("ecc-key-pair"), Some(384))
+    );
+    assert!(ec["algorithm"].as_str().unwrap().contains("Sha384"));
+
+    let ecdh = info("ecdh");
+    assert!(ecdh["algorithm"].as_str().unwrap().contains("Ecdh"));
+
+    let aes = info("aes");
+    assert_eq!(
+        (aes["type"].as_str(), aes["bits"].as_u64()),
+        (Some("aes"), Some(128))
+    );
+    assert!(aes["algorithm"].as_str().unwrap().contains("Ccm"));
+
+    let table = psecd.ok_text(&["key-info", "-k", "ec-384"]);
+    assert!(
+        table.contains("ecc-key-pair") && table.contains("384"),
+        "{table}"
+    );
+}
+
+#[test]
+fn create_rsa_key_defaults_like_parsec_tool_pkcs1_encryption_and_s_for_signing() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-rsa-key", "-k", "default"]);
+    psecd.ok(&["create-rsa-key", "-k", "signing", "-s"]);
+    let info = |name: &str| json(&psecd.ok_text(&["key-info", "-k", name, "--output", "json"]));
+    assert!(
+        info("default")["algorithm"]
+            .as_str()
+            .unwrap()
+            .contains("RsaPkcs1v15Crypt")
+    );
+    assert!(
+        info("signing")["algorithm"]
+            .as_str()
+            .unwrap()
+            .contains("RsaPkcs1v15Sign")
+    );
+}
+
+#[test]
+fn delete_client_accepts_parsec_tools_client_flag() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "k"]);
+    let output = psec_command()
+        .arg("--endpoint")
+        .arg(&psecd.socket)
+        .args([
+            "--app-name",
+            "admin",
+            "delete-client",
+            "--client",
+            common::APP,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(psecd.key_names().is_empty());
+}
+
+#[test]
+fn delete_key_removes_only_that_key() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "keep"]);
+    psecd.ok(&["create-ecc-key", "-k", "drop"]);
+    psecd.ok(&["delete-key", "-k", "drop"]);
+    assert_eq!(psecd.key_names(), ["keep"]);
+}
+
+#[test]
+fn list_clients_and_delete_client_are_for_the_admin_only() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "k"]);
+    let stderr = psecd.fails(&["list-clients"], 3);
+    assert!(stderr.contains("administrators"), "{stderr}");
+
+    let run_admin = |args: &[&str]| {
+        let output = psec_command()
+            .arg("--endpoint")
+            .arg(&psecd.socket)
+            .args(["--app-name", "admin"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let clients = json(&run_admin(&["list-clients", "--output", "json"]));
+    assert_eq!(clients, serde_json::json!([common::APP]));
+    run_admin(&["delete-client", common::APP]);
+    assert!(psecd.key_names().is_empty());
+}
+
+#[test]
+fn sign_and_verify_round_trip_for_messages_and_precomputed_digests() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "ec"]);
+    psecd.ok(&["create-rsa-key", "-k", "pss", "--scheme", "pss"]);
+    for key in ["ec", "pss"] {
+        let signature = psecd.ok_text(&["sign", "-k", key, "a message"]);
+        psecd.ok(&["verify", "-k", key, "a message", "-s", signature.trim()]);
+
+        let digest = psecd.ok_text(&["hash", "a message", "--format", "hex"]);
+        let over_digest = psecd.ok_text(&[
+            "sign",
+            "-k",
+            key,
+            "--hash",
+            digest.trim(),
+            "--format",
+            "hex",
+        ]);
+        psecd.ok(&["verify", "-k", key, "a message", "-s", over_digest.trim()]);
+        psecd.ok(&[
+            "verify",
+            "-k",
+            key,
+            "--hash",
+            digest.trim(),
+            "-s",
+            signature.trim(),
+        ]);
+    }
+}
+
+#[test]
+fn verify_of_other_data_fails_with_exit_code_1() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "ec"]);
+    let signature = psecd.ok_text(&["sign", "-k", "ec", "original"]);
+    let stderr = psecd.fails(
+        &["verify", "-k", "ec", "tampered", "-s", signature.trim()],
+        1,
+    );
+    assert!(stderr.contains("does not verify"), "{stderr}");
+}
+
+#[test]
+fn sign_reads_standard_input_when_no_data_is_given() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "ec"]);
+    let mut child = psecd
+        .psec()
+        .args(["sign", "-k", "ec"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from stdin")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let signature = String::from_utf8(output.stdout).unwrap();
+    psecd.ok(&["verify", "-k", "ec", "from stdin", "-s", signature.trim()]);
+}
+
+#[test]
+fn aes_gcm_round_trips_and_a_wrong_aad_fails_the_check_with_exit_code_1() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-aes-key", "-k", "aes"]);
+    let ciphertext = psecd.ok_text(&["encrypt", "-k", "aes", "attack at dawn", "--aad", "hdr"]);
+    let plaintext = psecd.ok(&["decrypt", "-k", "aes", ciphertext.trim(), "--aad", "hdr"]);
+    assert_eq!(plaintext, b"attack at dawn");
+    let stderr = psecd.fails(
+        &["decrypt", "-k", "aes", ciphertext.trim(), "--aad", "other"],
+        1,
+    );
+    assert!(stderr.contains("does not authenticate"), "{stderr}");
+}
+
+#[test]
+fn rsa_oaep_encrypt_then_decrypt_returns_the_plaintext() {
+    let psecd = Psecd::start();
+    psecd.ok(&[
+        "create-rsa-key",
+        "-k",
+        "enc",
+        "--for",
+        "encryption",
+        "--scheme",
+        "oaep",
+    ]);
+    let ciphertext = psecd.ok_text(&["encrypt", "-k", "enc", "hello", "--format", "hex"]);
+    let plaintext = psecd.ok(&["decrypt", "-k", "enc", ciphertext.trim(), "--format", "hex"]);
+    assert_eq!(String::from_utf8(plaintext).unwrap().trim(), "68656c6c6f");
+}
+
+#[test]
+fn generate_random_gives_the_asked_number_of_bytes() {
+    let psecd = Psecd::start();
+    let hex = psecd.ok_text(&["generate-random", "-n", "24", "--format", "hex"]);
+    assert_eq!(hex.trim().len(), 48);
+    let raw = psecd.path("random.bin");
+    psecd.ok(&[
+        "generate-random",
+        "-n",
+        "7",
+        "--format",
+        "raw",
+        "--out",
+        common::s(&raw),
+    ]);
+    assert_eq!(std::fs::read(&raw).unwrap().len(), 7);
+}
+
+#[test]
+fn export_key_of_a_key_made_without_exportable_is_refused_with_a_hint() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "locked"]);
+    let stderr = psecd.fails(&["export-key", "-k", "locked"], 3);
+    assert!(stderr.contains("--exportable"), "{stderr}");
+}
+
+#[test]
+fn export_key_of_an_exportable_aes_key_gives_its_256_bits_in_base64() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-aes-key", "-k", "aes", "--exportable"]);
+    let material = psecd.ok_text(&["export-key", "-k", "aes"]);
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(material.trim())
+        .unwrap();
+    assert_eq!(key.len(), 32);
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = psec_command()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            script.contains("create-csr"),
+            "{shell} completions lack create-csr"
+        );
+    }
+    let output = psec_command().arg("man").output().unwrap();
+    assert!(output.status.success());
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        page.contains(".TH psec 1") && page.contains("create\\-csr"),
+        "{page}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = psec_command()
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(dir.path().join("psec.1").is_file());
+    assert!(dir.path().join("psec-sign.1").is_file());
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let output = psec_command().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        "2  usage error",
+        "3  the service refused",
+        "4  the service could not be reached",
+    ] {
+        assert!(help.contains(line), "no `{line}` in --help");
+    }
+}

@@ -1,0 +1,234 @@
+//! A real psecd for the tests, on a socket and a state directory of its own,
+//! and a way to run `psec` against it as a process.
+//!
+//! psecd belongs to another package (psec-service), so it is found next to
+//! the test executable: `target/<profile>/psecd`, which
+//! `cargo test --workspace` builds.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "a harness module shared by several test binaries, each using part of it"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The application name the tests use with Direct authentication.
+pub const APP: &str = "psec-tool-test";
+
+/// Where psecd is: `target/<profile>/psecd`, next to `deps/` which holds
+/// the test executable.
+pub fn psecd_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps");
+    let psecd = profile_dir.join("psecd");
+    assert!(
+        psecd.is_file(),
+        "psecd is not built at {}; run `cargo build -p psec-service` (or `cargo test --workspace`) first",
+        psecd.display()
+    );
+    psecd
+}
+
+/// A running psecd, killed when dropped.
+pub struct Psecd {
+    child: Option<Child>,
+    /// The temporary directory: socket, store, config, log, test files.
+    pub dir: tempfile::TempDir,
+    /// The socket.
+    pub socket: PathBuf,
+}
+
+impl Psecd {
+    /// Starts psecd (Direct then UnixPeerCredentials, SQLite, Mbed Crypto)
+    /// and waits until it serves.
+    pub fn start() -> Psecd {
+        let dir = tempfile::Builder::new()
+            .prefix("psec-tool-test-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path().display();
+        let config = format!(
+            r#"[core_settings]
+allow_root = true
+log_level = "info"
+thread_pool_size = 4
+working_directory = "{d}/mbed"
+
+[listener]
+listener_type = "DomainSocket"
+timeout = 5000
+socket_path = "{d}/parsec.sock"
+
+[[authenticator]]
+auth_type = "Direct"
+admins = [ {{ name = "admin" }} ]
+
+[[authenticator]]
+auth_type = "UnixPeerCredentials"
+
+[[key_manager]]
+name = "sqlite-manager"
+manager_type = "SQLite"
+sqlite_db_path = "{d}/store/keys.sqlite3"
+
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "sqlite-manager"
+"#
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("psecd.log")).unwrap();
+        let child = Command::new(psecd_path())
+            .arg("--config")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let mut psecd = Psecd {
+            child: Some(child),
+            socket: dir.path().join("parsec.sock"),
+            dir,
+        };
+        psecd.wait_until_serving();
+        psecd
+    }
+
+    fn wait_until_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("psecd exited with {status} before serving:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "psecd did not serve within 30 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What psecd logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("psecd.log")).unwrap_or_default()
+    }
+
+    /// A path in the temporary directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `psec` with this service's endpoint and the test application name.
+    pub fn psec(&self) -> Command {
+        let mut command = psec_command();
+        command
+            .arg("--endpoint")
+            .arg(&self.socket)
+            .arg("--app-name")
+            .arg(APP);
+        command
+    }
+
+    /// Runs `psec ARGS`, which must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> Vec<u8> {
+        let output = self.psec().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "psec {args:?} failed with {}:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    }
+
+    /// [`Psecd::ok`] as text.
+    pub fn ok_text(&self, args: &[&str]) -> String {
+        String::from_utf8(self.ok(args)).unwrap()
+    }
+
+    /// Runs `psec ARGS`, which must fail with `code`; returns its stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.psec().args(args).output().unwrap();
+        expect_failure(&output, code, args)
+    }
+
+    /// The names of this application's keys, sorted.
+    pub fn key_names(&self) -> Vec<String> {
+        let json = self.ok_text(&["list-keys", "--output", "json"]);
+        let keys: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut names: Vec<String> = keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Psecd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The `psec` binary, with no endpoint or application name from the
+/// environment.
+pub fn psec_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_psec"));
+    command
+        .env_remove("PARSEC_SERVICE_ENDPOINT")
+        .env_remove("PSEC_APP_NAME")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Checks that `output` is a failure with exit code `code`; returns stderr.
+pub fn expect_failure(output: &Output, code: i32, args: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "psec {args:?}: expected exit code {code}; stdout:\n{}\nstderr:\n{stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
+}
+
+/// Runs openssl with `args`; it must succeed. Returns stdout and stderr.
+pub fn openssl(args: &[&str]) -> (String, String) {
+    let output = Command::new("openssl").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// A path as a `&str`, for argument lists.
+pub fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}

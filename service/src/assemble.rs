@@ -265,7 +265,7 @@ fn start_provider(
         }
         ProviderConfig::Tpm(_) => {
             let _ = store;
-            Err(not_compiled(" yet (planned for 0.3.0, see roadmap.md)"))
+            Err(not_compiled(" yet (planned for 0.2.0, see roadmap.md)"))
         }
         ProviderConfig::TrustedService(_) | ProviderConfig::CryptoAuthLib(_) => {
             let _ = store;

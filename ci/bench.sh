@@ -2,7 +2,9 @@
 # Benchmarks (not part of ci/all.sh: figures, not pass/fail): builds psecd
 # and psec-bench in release mode, starts psecd on a temporary socket, and
 # measures Ping and ECDSA P-256 sign-hash round trips at 1 and 8 clients
-# beside the same signature done in-process.
+# beside the same signature done in-process with psa-crypto.
+# PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
+# (ci/softhsm2-token.sh) and signs through the PKCS#11 provider.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 iterations="${1:-2000}"
 step "release build"
@@ -27,6 +29,9 @@ sqlite_db_path = "$work/keys.sqlite3"
 provider_type = "MbedCrypto"
 key_info_manager = "sqlite-manager"
 CONFIG
+if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
+    export "$(bash ci/softhsm2-token.sh "$work")"
+fi
 target/release/psecd --config "$work/config.toml" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -37,4 +42,4 @@ until [ -S "$work/parsec.sock" ]; do
     sleep 0.05
 done
 step "benchmark, $iterations operations per client"
-(cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations")
+(cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}")

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The system packages the build and the tests need, from Debian's archive:
 # cmake and libclang build Mbed TLS for the Mbed Crypto provider (through
-# psa-crypto-sys), libsqlite3-dev is the key info store's database, openssl
-# checks our output in the tests, softhsm2 is the token the PKCS#11
-# provider's tests run against. Installs what is missing when run as root;
+# psa-crypto-sys), libsqlite3-dev is the key info store's database,
+# libtss2-dev is the TPM software stack the TPM provider links, openssl
+# checks our output in the tests, softhsm2 and swtpm (with swtpm-tools) are
+# the PKCS#11 token and the TPM the tests run against. Installs what is
+# missing when run as root;
 # otherwise names what to install.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 step "system packages"
-packages=(cmake clang libclang-dev libsqlite3-dev pkg-config openssl softhsm2)
+packages=(cmake clang libclang-dev libsqlite3-dev pkg-config openssl softhsm2 libtss2-dev swtpm swtpm-tools)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -70,6 +70,9 @@ pub fn compiled_provider_kinds() -> Vec<&'static str> {
     if cfg!(feature = "mbed-crypto") {
         kinds.push("MbedCrypto");
     }
+    if cfg!(feature = "tpm") {
+        kinds.push("Tpm");
+    }
     if cfg!(feature = "pkcs11") {
         kinds.push("Pkcs11");
     }
@@ -101,7 +104,14 @@ pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
             }
         };
         let name = provider_config.name();
-        let provider = start_provider(provider_config, &name, Arc::clone(&store))?;
+        let provider = match start_provider(provider_config, &name, Arc::clone(&store)) {
+            Ok(provider) => provider,
+            Err(error) if skips_missing_tpm(provider_config, &error) => {
+                log::warn!("{error}; skip_if_no_tpm = true: starting without it");
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let info = provider.info();
         log::info!(
             "provider `{name}` ({}) started",
@@ -215,6 +225,20 @@ pub fn migrate_on_disk(
     crate::key_store::migrate_on_disk_to_sqlite(&on_disk, &sqlite).map_err(store_error)
 }
 
+/// `skip_if_no_tpm`: a TPM provider that finds no TPM is left out rather
+/// than stopping the service.
+fn skips_missing_tpm(config: &ProviderConfig, error: &StartError) -> bool {
+    let ProviderConfig::Tpm(tpm) = config else {
+        return false;
+    };
+    tpm.skip_if_no_tpm
+        && matches!(
+            error,
+            StartError::Provider { source, .. }
+                if source.status() == psec_interface::ResponseStatus::PsaErrorCommunicationFailure
+        )
+}
+
 fn start_provider(
     config: &ProviderConfig,
     name: &str,
@@ -263,9 +287,33 @@ fn start_provider(
             let _ = store;
             Err(not_compiled(" (rebuild with --features pkcs11)"))
         }
+        #[cfg(feature = "tpm")]
+        ProviderConfig::Tpm(tpm) => {
+            let failed = |source| StartError::Provider {
+                name: name.to_string(),
+                source,
+            };
+            let secret = |field: &str, value: &Option<String>| match value {
+                None => Ok(Default::default()),
+                Some(text) => crate::config::decode_secret(text).map_err(|why| {
+                    StartError::Setting(format!("[[provider]] {name} (Tpm): {field}: {why}"))
+                }),
+            };
+            let settings = psec_provider_tpm::TpmSettings::new(tpm.tcti.clone())
+                .with_owner_hierarchy_auth(secret(
+                    "owner_hierarchy_auth",
+                    &tpm.owner_hierarchy_auth,
+                )?)
+                .with_endorsement_hierarchy_auth(secret(
+                    "endorsement_hierarchy_auth",
+                    &tpm.endorsement_hierarchy_auth,
+                )?);
+            psec_provider_tpm::build(name.to_string(), store, settings).map_err(failed)
+        }
+        #[cfg(not(feature = "tpm"))]
         ProviderConfig::Tpm(_) => {
             let _ = store;
-            Err(not_compiled(" yet (planned for 0.2.0, see roadmap.md)"))
+            Err(not_compiled(" (rebuild with --features tpm)"))
         }
         ProviderConfig::TrustedService(_) | ProviderConfig::CryptoAuthLib(_) => {
             let _ = store;

@@ -395,6 +395,33 @@ impl ProviderConfig {
     }
 }
 
+/// A secret as Parsec's configuration writes it: `"str:..."` (UTF-8 text)
+/// or `"hex:..."` (bytes in hexadecimal).
+pub fn decode_secret(text: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+    if let Some(plain) = text.strip_prefix("str:") {
+        return Ok(zeroize::Zeroizing::new(plain.as_bytes().to_vec()));
+    }
+    let Some(hex) = text.strip_prefix("hex:") else {
+        return Err("must start with \"str:\" or \"hex:\"".into());
+    };
+    let digits: Vec<u32> = hex
+        .chars()
+        .map(|c| c.to_digit(16))
+        .collect::<Option<_>>()
+        .ok_or("\"hex:\" must be followed by hexadecimal digits only")?;
+    let bytes = digits
+        .chunks_exact(2)
+        .map(|pair| match pair {
+            [high, low] => u8::try_from(high * 16 + low).map_err(|_| "not a byte"),
+            _ => Err("not a byte"),
+        })
+        .collect::<Result<Vec<u8>, _>>()?;
+    if digits.len() % 2 != 0 {
+        return Err("\"hex:\" needs an even number of digits".into());
+    }
+    Ok(zeroize::Zeroizing::new(bytes))
+}
+
 /// A configuration that can not be used, and why, in words that point at
 /// the file and the field.
 #[derive(Debug)]
@@ -664,6 +691,16 @@ skip_if_no_tpm = true
             config.listener.socket_path,
             PathBuf::from("/run/parsec/parsec.sock")
         );
+    }
+
+    #[test]
+    fn secrets_decode_from_str_and_hex_and_refuse_anything_else() {
+        assert_eq!(*decode_secret("str:tpm_pass").unwrap(), b"tpm_pass");
+        assert_eq!(*decode_secret("hex:74706d").unwrap(), b"tpm");
+        assert_eq!(*decode_secret("hex:").unwrap(), b"");
+        assert!(decode_secret("tpm_pass").is_err());
+        assert!(decode_secret("hex:7").is_err());
+        assert!(decode_secret("hex:zz").is_err());
     }
 
     #[test]

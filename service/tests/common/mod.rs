@@ -57,6 +57,8 @@ pub struct Psecd {
     pub backend: Backend,
     /// What its environment adds for the backend.
     env: Vec<(String, String)>,
+    /// Processes the backend needs (a swtpm), stopped with psecd.
+    helpers: Vec<Child>,
 }
 
 /// The crypto provider a test psecd runs.
@@ -66,6 +68,52 @@ pub enum Backend {
     MbedCrypto,
     /// A SoftHSM2 token made for the test, through PKCS#11.
     Pkcs11,
+    /// A swtpm of the test's own, on a free loopback port.
+    Tpm,
+}
+
+/// Starts a swtpm with its state in `dir`, on two free consecutive loopback
+/// ports (server, control), and waits until both listen. Returns the
+/// process and the server port.
+fn swtpm(dir: &Path) -> (Child, u16) {
+    let state = dir.join("tpm-state");
+    std::fs::create_dir_all(&state).unwrap();
+    for _ in 0..10 {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        if port == u16::MAX || std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_err() {
+            continue;
+        }
+        let mut child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
+            .arg("--server")
+            .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
+            .arg("--ctrl")
+            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
+            .arg("--tpmstate")
+            .arg(format!("dir={}", state.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("swtpm runs (ci/install-deps.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break; // the port was taken meanwhile: try another
+            }
+            if [port, port + 1]
+                .iter()
+                .all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
+            {
+                return (child, port);
+            }
+            assert!(Instant::now() < deadline, "swtpm did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    panic!("swtpm could not start on any port");
 }
 
 /// SoftHSM2's PKCS#11 library.
@@ -102,17 +150,31 @@ impl Backend {
         match self {
             Backend::MbedCrypto => ProviderId::MbedCrypto,
             Backend::Pkcs11 => ProviderId::Pkcs11,
+            Backend::Tpm => ProviderId::Tpm,
         }
     }
 
     /// Prepares what the backend needs in `dir`, and returns its
-    /// `[[provider]]` table and the environment psecd needs for it.
-    fn prepare(self, dir: &Path) -> (String, Vec<(String, String)>) {
+    /// `[[provider]]` table, the environment psecd needs for it, and the
+    /// processes (a swtpm) that must live as long as psecd.
+    fn prepare(self, dir: &Path) -> (String, Vec<(String, String)>, Vec<Child>) {
         match self {
             Backend::MbedCrypto => (
                 "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n".into(),
                 Vec::new(),
+                Vec::new(),
             ),
+            Backend::Tpm => {
+                let (child, port) = swtpm(dir);
+                (
+                    format!(
+                        "[[provider]]\nprovider_type = \"Tpm\"\nkey_info_manager = \"sqlite-manager\"\n\
+                         tcti = \"swtpm:host=127.0.0.1,port={port}\"\n"
+                    ),
+                    Vec::new(),
+                    vec![child],
+                )
+            }
             Backend::Pkcs11 => {
                 let conf = softhsm2_token(dir);
                 (
@@ -121,6 +183,7 @@ impl Backend {
                          library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"str:123456\"\nallow_export = true\n"
                     ),
                     vec![("SOFTHSM2_CONF".into(), conf.display().to_string())],
+                    Vec::new(),
                 )
             }
         }
@@ -191,7 +254,7 @@ sqlite_db_path = "{dir}/store/keys.sqlite3"
     /// The config.toml text for a service living in `dir`, on the Mbed
     /// Crypto provider.
     pub fn render(&self, dir: &Path) -> String {
-        let (provider, _) = Backend::MbedCrypto.prepare(dir);
+        let (provider, _, _) = Backend::MbedCrypto.prepare(dir);
         self.render_with(dir, &provider)
     }
 }
@@ -215,7 +278,7 @@ impl Psecd {
         )
         .unwrap();
         let config_path = dir.path().join("config.toml");
-        let (provider, env) = config.backend.prepare(dir.path());
+        let (provider, env, helpers) = config.backend.prepare(dir.path());
         std::fs::write(&config_path, config.render_with(dir.path(), &provider)).unwrap();
         let mut psecd = Psecd {
             child: None,
@@ -223,6 +286,7 @@ impl Psecd {
             config: config_path,
             backend: config.backend,
             env,
+            helpers,
             dir,
         };
         psecd.spawn();
@@ -330,7 +394,7 @@ impl Psecd {
 
 impl Drop for Psecd {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for child in self.child.iter_mut().chain(self.helpers.iter_mut()) {
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -1,9 +1,9 @@
 //! psec-bench: how long a round trip through psecd takes, beside the same
 //! work done in-process.
 //!
-//! Usage: `psec-bench <socket> [iterations]`, against a running psecd with
-//! the Mbed Crypto provider and the Direct authenticator (`ci/bench.sh`
-//! starts one). For each case it runs 1 and 8 client threads, each doing
+//! Usage: `psec-bench <socket> [iterations] [mbed-crypto|pkcs11]`, against a
+//! running psecd with that provider and the Direct authenticator
+//! (`ci/bench.sh` starts one). For each case it runs 1 and 8 client threads, each doing
 //! `iterations` operations, and prints the latency percentiles and the
 //! total throughput.
 
@@ -107,9 +107,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: psec-bench <socket> [iterations]")?;
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+    let provider = match args.next().as_deref() {
+        None | Some("mbed-crypto") => ProviderId::MbedCrypto,
+        Some("pkcs11") => ProviderId::Pkcs11,
+        Some(other) => {
+            return Err(format!("unknown provider {other}: mbed-crypto or pkcs11").into());
+        }
+    };
     let client = || {
         BasicClient::new_naked(Endpoint::unix_socket(&socket))
-            .with_provider(ProviderId::MbedCrypto)
+            .with_provider(provider)
             .with_auth(
                 Authentication::direct("psec-bench").unwrap_or_else(|_| Authentication::none()),
             )

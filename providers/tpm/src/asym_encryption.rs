@@ -1,0 +1,311 @@
+//! Asymmetric encryption in the TPM: RSA PKCS#1 v1.5 (RSAES) and OAEP.
+//!
+//! The salt is OAEP's label. The TPM appends a zero byte to a label that
+//! does not end with one, which PSA does not: to stay compatible with
+//! other PSA implementations, a label must be empty or end with a zero
+//! byte.
+//!
+//! A ciphertext that does not decrypt (wrong key, label or padding) gives
+//! `PsaErrorInvalidPadding` on a TPM that answers TPM_RC_VALUE, as the
+//! specification and libtpms from 0.9.7 on do. libtpms before that
+//! answers TPM_RC_FAILURE, which is reported as `PsaErrorHardwareFailure`;
+//! the TPM keeps working.
+
+use crate::TpmProvider;
+use crate::policy::Usage;
+use crate::tpm::{status_of, tpm_error};
+use psec_interface::ResponseStatus;
+use psec_interface::SecretBytes;
+use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
+use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
+use psec_provider::{Application, AsymmetricEncryption, ProviderError};
+use tss_esapi::interface_types::session_handles::AuthSession;
+use tss_esapi::structures::{Data, HashScheme, PublicKeyRsa, RsaDecryptionScheme};
+
+type Outcome<T> = Result<T, ProviderError>;
+
+impl TpmProvider {
+    fn decryption_scheme(&self, alg: Alg) -> Outcome<RsaDecryptionScheme> {
+        match alg {
+            Alg::RsaPkcs1v15Crypt => Ok(RsaDecryptionScheme::RsaEs),
+            Alg::RsaOaep { hash_alg } => Ok(RsaDecryptionScheme::Oaep(HashScheme::new(
+                self.support().hash(hash_alg)?,
+            ))),
+        }
+    }
+}
+
+fn label(alg: Alg, salt: Option<&SecretBytes>) -> Outcome<Data> {
+    let salt: &[u8] = salt.map(|salt| &salt[..]).unwrap_or_default();
+    if salt.is_empty() {
+        return Ok(Data::default());
+    }
+    if alg == Alg::RsaPkcs1v15Crypt {
+        return Err(ProviderError::InvalidArgument(
+            "RSA PKCS#1 v1.5 encryption takes no salt".into(),
+        ));
+    }
+    if salt.last() != Some(&0) {
+        return Err(ProviderError::NotSupported(
+            "an OAEP label that does not end with a zero byte (the TPM would add one)".into(),
+        ));
+    }
+    Data::try_from(salt.to_vec()).map_err(|error| tpm_error(error, "reading the OAEP label"))
+}
+
+impl AsymmetricEncryption for TpmProvider {
+    fn asymmetric_encrypt(
+        &self,
+        app: &Application,
+        op: psa_asymmetric_encrypt::Operation,
+    ) -> Outcome<psa_asymmetric_encrypt::Result> {
+        let scheme = self.decryption_scheme(op.alg)?;
+        let label = label(op.alg, op.salt.as_ref())?;
+        self.use_key(
+            app,
+            &op.key_name,
+            Usage::Encrypt,
+            op.alg.into(),
+            |context, key| {
+                let longest = match op.alg {
+                    Alg::RsaPkcs1v15Crypt => key.bytes().saturating_sub(11),
+                    Alg::RsaOaep { hash_alg } => {
+                        key.bytes().saturating_sub(2 * hash_alg.hash_length() + 2)
+                    }
+                };
+                // Checked here: some TPMs (libtpms before 0.9.7) answer an
+                // over-long input with TPM_RC_FAILURE.
+                if op.plaintext.len() > longest {
+                    return Err(ProviderError::InvalidArgument(format!(
+                        "{} bytes do not fit in one {:?} block of key `{}` (at most {longest})",
+                        op.plaintext.len(),
+                        op.alg,
+                        key.name
+                    )));
+                }
+                let plaintext = PublicKeyRsa::try_from(op.plaintext.to_vec()).map_err(|_| {
+                    ProviderError::InvalidArgument("the plaintext is too long".into())
+                })?;
+                let ciphertext = context
+                    .rsa_encrypt(key.handle, plaintext, scheme, label)
+                    .map_err(|error| {
+                        tpm_error(error, format!("encrypting with key `{}`", key.name))
+                    })?;
+                Ok(psa_asymmetric_encrypt::Result {
+                    ciphertext: ciphertext.value().to_vec(),
+                })
+            },
+        )
+    }
+
+    fn asymmetric_decrypt(
+        &self,
+        app: &Application,
+        op: psa_asymmetric_decrypt::Operation,
+    ) -> Outcome<psa_asymmetric_decrypt::Result> {
+        let scheme = self.decryption_scheme(op.alg)?;
+        let label = label(op.alg, op.salt.as_ref())?;
+        self.use_key(
+            app,
+            &op.key_name,
+            Usage::Decrypt,
+            op.alg.into(),
+            |context, key| {
+                key.need_pair("decrypt")?;
+                let ciphertext = PublicKeyRsa::try_from(op.ciphertext.clone()).map_err(|_| {
+                    ProviderError::InvalidArgument("the ciphertext is too long".into())
+                })?;
+                let handle = key.handle;
+                let plaintext = context
+                    .execute_with_session(Some(AuthSession::Password), |context| {
+                        context.rsa_decrypt(handle, ciphertext, scheme, label)
+                    })
+                    .map_err(|error| {
+                        let context = format!("decrypting with key `{}`: {error}", key.name);
+                        match status_of(&error) {
+                            // The TPM says TPM_RC_VALUE for a bad padding.
+                            ResponseStatus::PsaErrorInvalidArgument => ProviderError::backend(
+                                ResponseStatus::PsaErrorInvalidPadding,
+                                context,
+                            ),
+                            status => ProviderError::backend(status, context),
+                        }
+                    })?;
+                Ok(psa_asymmetric_decrypt::Result {
+                    plaintext: SecretBytes::from(plaintext.value()),
+                })
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use psec_interface::psa_crypto::types::algorithm::Hash;
+    use psec_interface::psa_crypto::types::key::Type;
+
+    const OAEP: Alg = Alg::RsaOaep {
+        hash_alg: Hash::Sha256,
+    };
+
+    fn encrypt(
+        setup: &Setup,
+        name: &str,
+        alg: Alg,
+        plaintext: &[u8],
+        salt: Option<&[u8]>,
+    ) -> Outcome<Vec<u8>> {
+        let op = psa_asymmetric_encrypt::Operation {
+            key_name: name.into(),
+            alg,
+            plaintext: plaintext.into(),
+            salt: salt.map(SecretBytes::from),
+        };
+        setup
+            .provider
+            .asymmetric_encrypt(&app("alice"), op)
+            .map(|result| result.ciphertext)
+    }
+
+    fn decrypt(
+        setup: &Setup,
+        name: &str,
+        alg: Alg,
+        ciphertext: &[u8],
+        salt: Option<&[u8]>,
+    ) -> Outcome<SecretBytes> {
+        let op = psa_asymmetric_decrypt::Operation {
+            key_name: name.into(),
+            alg,
+            ciphertext: ciphertext.to_vec(),
+            salt: salt.map(SecretBytes::from),
+        };
+        setup
+            .provider
+            .asymmetric_decrypt(&app("alice"), op)
+            .map(|result| result.plaintext)
+    }
+
+    /// One setup with the keys of these tests: RSA key generation is the
+    /// slow part.
+    fn with_keys() -> Setup {
+        let setup = setup();
+        let owner = app("alice");
+        generate(
+            &setup.provider,
+            &owner,
+            "pkcs1",
+            rsa_crypt_key(2048, Alg::RsaPkcs1v15Crypt),
+        )
+        .unwrap();
+        generate(&setup.provider, &owner, "oaep", rsa_crypt_key(2048, OAEP)).unwrap();
+        setup
+    }
+
+    #[test]
+    fn pkcs1v15_and_oaep_round_trip_also_through_an_imported_public_key() {
+        let setup = with_keys();
+        let owner = app("alice");
+        for (name, alg, salt) in [
+            ("pkcs1", Alg::RsaPkcs1v15Crypt, None),
+            ("oaep", OAEP, None),
+            ("oaep", OAEP, Some(&b"label\0"[..])),
+        ] {
+            let ciphertext = encrypt(&setup, name, alg, b"secret", salt).unwrap();
+            assert_eq!(ciphertext.len(), 256);
+            let plaintext = decrypt(&setup, name, alg, &ciphertext, salt).unwrap();
+            assert_eq!(&*plaintext, b"secret");
+        }
+        let public = export_public(&setup.provider, &owner, "oaep").unwrap();
+        let mut attributes = rsa_crypt_key(2048, OAEP);
+        attributes.key_type = Type::RsaPublicKey;
+        import(&setup.provider, &owner, "public", attributes, &public).unwrap();
+        let ciphertext = encrypt(&setup, "public", OAEP, b"to the pair", None).unwrap();
+        assert_eq!(
+            &*decrypt(&setup, "oaep", OAEP, &ciphertext, None).unwrap(),
+            b"to the pair"
+        );
+        let error = decrypt(&setup, "public", OAEP, &ciphertext, None).unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorInvalidArgument,
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_label_or_tampered_ciphertext_is_an_invalid_padding() {
+        let setup = with_keys();
+        let mut ciphertext = encrypt(&setup, "oaep", OAEP, b"secret", Some(b"a\0")).unwrap();
+        // libtpms before 0.9.7 says TPM_RC_FAILURE for a failed decryption.
+        let bad_padding = [
+            ResponseStatus::PsaErrorInvalidPadding,
+            ResponseStatus::PsaErrorHardwareFailure,
+        ];
+        ciphertext[5] ^= 1;
+        let error = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"a\0")).unwrap_err();
+        assert!(bad_padding.contains(&error.status()), "{error}");
+        ciphertext[5] ^= 1;
+        let error = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"b\0")).unwrap_err();
+        assert!(bad_padding.contains(&error.status()), "{error}");
+        // The TPM still works.
+        let plaintext = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"a\0")).unwrap();
+        assert_eq!(&*plaintext, b"secret");
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_their_documented_status() {
+        let setup = with_keys();
+        let cases = [
+            // A label the TPM would change.
+            (
+                encrypt(&setup, "oaep", OAEP, b"m", Some(b"label")).unwrap_err(),
+                ResponseStatus::PsaErrorNotSupported,
+            ),
+            // PKCS#1 v1.5 has no label.
+            (
+                encrypt(&setup, "pkcs1", Alg::RsaPkcs1v15Crypt, b"m", Some(b"x\0")).unwrap_err(),
+                ResponseStatus::PsaErrorInvalidArgument,
+            ),
+            // The policy permits another algorithm.
+            (
+                encrypt(&setup, "pkcs1", OAEP, b"m", None).unwrap_err(),
+                ResponseStatus::PsaErrorNotPermitted,
+            ),
+            // Too long for the key.
+            (
+                encrypt(&setup, "oaep", OAEP, &[1; 191], None).unwrap_err(),
+                ResponseStatus::PsaErrorInvalidArgument,
+            ),
+            (
+                encrypt(&setup, "pkcs1", Alg::RsaPkcs1v15Crypt, &[1; 246], None).unwrap_err(),
+                ResponseStatus::PsaErrorInvalidArgument,
+            ),
+            (
+                encrypt(&setup, "nope", OAEP, b"m", None).unwrap_err(),
+                ResponseStatus::PsaErrorDoesNotExist,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error}");
+        }
+        // The longest plaintexts do fit.
+        encrypt(&setup, "oaep", OAEP, &[1; 190], None).unwrap();
+        encrypt(&setup, "pkcs1", Alg::RsaPkcs1v15Crypt, &[1; 245], None).unwrap();
+    }
+
+    #[test]
+    fn decrypting_without_the_decrypt_flag_is_not_permitted() {
+        let setup = setup();
+        let owner = app("alice");
+        let mut encrypt_only = rsa_crypt_key(2048, OAEP);
+        encrypt_only.policy.usage_flags = Default::default();
+        encrypt_only.policy.usage_flags.set_encrypt();
+        generate(&setup.provider, &owner, "k", encrypt_only).unwrap();
+        let ciphertext = encrypt(&setup, "k", OAEP, b"secret", None).unwrap();
+        let error = decrypt(&setup, "k", OAEP, &ciphertext, None).unwrap_err();
+        assert!(matches!(error, ProviderError::NotPermitted(_)), "{error}");
+    }
+}

@@ -1,0 +1,503 @@
+//! What the unit tests share: a swtpm of their own on a free loopback port,
+//! an in-memory stand-in for the key store, key attribute builders and
+//! short calls of each operation.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test setup fails by panicking"
+)]
+
+use crate::{TpmProvider, TpmSettings};
+use psec_interface::AuthType;
+use psec_interface::operations::{
+    psa_destroy_key, psa_export_public_key, psa_generate_key, psa_import_key, psa_sign_hash,
+    psa_sign_message, psa_verify_hash, psa_verify_message,
+};
+use psec_interface::psa_crypto::types::algorithm::{
+    Algorithm, AsymmetricEncryption, AsymmetricSignature, Hash,
+};
+use psec_interface::psa_crypto::types::key::{
+    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
+};
+use psec_provider::{
+    Application, AsymmetricSigning, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore,
+    KeyStoreError, ProviderError,
+};
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// The name every test provider has.
+pub(crate) const PROVIDER_NAME: &str = "tpm-test";
+
+/// How long a swtpm may take to listen.
+const START_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A swtpm of one test: its own state directory and ports, stopped (by
+/// PID) when dropped.
+pub(crate) struct Swtpm {
+    child: Child,
+    port: u16,
+    /// The state directory, kept across power cycles.
+    state: Arc<TempDir>,
+}
+
+/// Two consecutive free loopback ports (server, control), found by binding
+/// and releasing them.
+fn free_port_pair() -> u16 {
+    for _ in 0..50 {
+        let first = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = first.local_addr().expect("its address").port();
+        let Some(next) = port.checked_add(1) else {
+            continue;
+        };
+        if TcpListener::bind(("127.0.0.1", next)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no two consecutive free loopback ports");
+}
+
+impl Swtpm {
+    /// A fresh swtpm on a new state directory.
+    pub(crate) fn start() -> Swtpm {
+        let state = tempfile::Builder::new()
+            .prefix("psec-swtpm-")
+            .tempdir()
+            .expect("a temporary directory");
+        Swtpm::start_on(Arc::new(state))
+    }
+
+    /// A swtpm on `state`, as after a power cycle: Startup(CLEAR).
+    fn start_on(state: Arc<TempDir>) -> Swtpm {
+        for _ in 0..5 {
+            let port = free_port_pair();
+            let mut child = Command::new("swtpm")
+                .arg("socket")
+                .arg("--tpm2")
+                .arg("--server")
+                .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
+                .arg("--ctrl")
+                .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
+                .arg("--tpmstate")
+                .arg(format!("dir={}", state.path().display()))
+                .arg("--flags")
+                .arg("not-need-init,startup-clear")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("swtpm runs (is it installed?)");
+            let deadline = Instant::now() + START_DEADLINE;
+            loop {
+                if child.try_wait().expect("swtpm's status").is_some() {
+                    // Lost the port to someone else: try others.
+                    break;
+                }
+                let listening = [port, port + 1]
+                    .iter()
+                    .all(|&port| TcpStream::connect(("127.0.0.1", port)).is_ok());
+                if listening {
+                    return Swtpm { child, port, state };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("swtpm did not listen on port {port} in {START_DEADLINE:?}");
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!("swtpm could not start on any port");
+    }
+
+    /// The TCTI string of this swtpm.
+    pub(crate) fn tcti(&self) -> String {
+        format!("swtpm:host=127.0.0.1,port={}", self.port)
+    }
+
+    /// Stops the swtpm and starts it again on the same state: a TPM reset.
+    pub(crate) fn power_cycle(self) -> Swtpm {
+        let state = Arc::clone(&self.state);
+        drop(self);
+        Swtpm::start_on(state)
+    }
+
+    /// Resets the TPM under its clients (TPM_Init through the control
+    /// channel, as a platform reset does); the next client must send
+    /// TPM2_Startup.
+    pub(crate) fn reset(&self) {
+        let status = Command::new("swtpm_ioctl")
+            .arg("--tcp")
+            .arg(format!("127.0.0.1:{}", self.port + 1))
+            .arg("-i")
+            .stdout(Stdio::null())
+            .status()
+            .expect("swtpm_ioctl runs");
+        assert!(status.success(), "swtpm_ioctl -i: {status}");
+    }
+
+    /// The state directory.
+    pub(crate) fn state_dir(&self) -> PathBuf {
+        self.state.path().to_path_buf()
+    }
+}
+
+impl Drop for Swtpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The key store, in memory, for tests only: no persistence, so it can
+/// not stand for the service's store in anything but a test.
+#[derive(Default)]
+pub(crate) struct InMemoryKeyStoreForTests {
+    rows: Mutex<HashMap<KeyIdentity, (KeyInfo, KeyState)>>,
+    /// Makes `commit_create` fail, as a full disk would.
+    pub(crate) fail_commits: AtomicBool,
+}
+
+impl InMemoryKeyStoreForTests {
+    fn rows(&self) -> MutexGuard<'_, HashMap<KeyIdentity, (KeyInfo, KeyState)>> {
+        self.rows.lock().expect("an unpoisoned lock")
+    }
+
+    fn step(
+        &self,
+        key: &KeyIdentity,
+        from: KeyState,
+        to: Option<KeyState>,
+    ) -> Result<(), KeyStoreError> {
+        let mut rows = self.rows();
+        match rows.get_mut(key) {
+            Some((_, state)) if *state == from => match to {
+                Some(to) => *state = to,
+                None => drop(rows.remove(key)),
+            },
+            _ => return Err(KeyStoreError::NotFound),
+        }
+        Ok(())
+    }
+
+    fn ready(&self, filter: impl Fn(&KeyIdentity) -> bool) -> Vec<(KeyIdentity, KeyInfo)> {
+        self.rows()
+            .iter()
+            .filter(|(key, (_, state))| *state == KeyState::Ready && filter(key))
+            .map(|(key, (info, _))| (key.clone(), info.clone()))
+            .collect()
+    }
+}
+
+impl KeyStore for InMemoryKeyStoreForTests {
+    fn begin_create(&self, key: &KeyIdentity, info: &KeyInfo) -> Result<(), KeyStoreError> {
+        let mut rows = self.rows();
+        if rows.contains_key(key) {
+            return Err(KeyStoreError::AlreadyExists);
+        }
+        rows.insert(key.clone(), (info.clone(), KeyState::Creating));
+        Ok(())
+    }
+
+    fn commit_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        if self.fail_commits.load(Ordering::SeqCst) {
+            return Err(KeyStoreError::Storage("disk full (test)".into()));
+        }
+        self.step(key, KeyState::Creating, Some(KeyState::Ready))
+    }
+
+    fn abort_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        self.step(key, KeyState::Creating, None)
+    }
+
+    fn get(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
+        Ok(self
+            .ready(|candidate| candidate == key)
+            .pop()
+            .map(|(_, info)| info))
+    }
+
+    fn begin_destroy(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
+        let info = self.get(key)?;
+        if info.is_some() {
+            self.step(key, KeyState::Ready, Some(KeyState::Destroying))?;
+        }
+        Ok(info)
+    }
+
+    fn finish_destroy(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
+        self.step(key, KeyState::Destroying, None)
+    }
+
+    fn keys_of(
+        &self,
+        application: &Application,
+    ) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
+        Ok(self.ready(|key| key.application == *application))
+    }
+
+    fn keys_in(&self, provider: &str) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
+        Ok(self.ready(|key| key.provider == provider))
+    }
+
+    fn applications(&self) -> Result<Vec<Application>, KeyStoreError> {
+        let mut applications: Vec<_> = self
+            .ready(|_| true)
+            .into_iter()
+            .map(|(key, _)| key.application)
+            .collect();
+        applications.sort();
+        applications.dedup();
+        Ok(applications)
+    }
+
+    fn unfinished(
+        &self,
+        provider: &str,
+    ) -> Result<Vec<(KeyIdentity, KeyInfo, KeyState)>, KeyStoreError> {
+        Ok(self
+            .rows()
+            .iter()
+            .filter(|(key, (_, state))| key.provider == provider && *state != KeyState::Ready)
+            .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
+            .collect())
+    }
+}
+
+/// A test's swtpm, key store and provider over both.
+pub(crate) struct Setup {
+    pub(crate) provider: TpmProvider,
+    pub(crate) store: Arc<InMemoryKeyStoreForTests>,
+    pub(crate) swtpm: Swtpm,
+}
+
+/// A fresh swtpm, store and provider.
+pub(crate) fn setup() -> Setup {
+    let swtpm = Swtpm::start();
+    let store = Arc::new(InMemoryKeyStoreForTests::default());
+    let provider = provider_on(&swtpm, &store);
+    Setup {
+        provider,
+        store,
+        swtpm,
+    }
+}
+
+/// A new provider on `swtpm` over `store`, as after a restart of the service.
+pub(crate) fn provider_on(swtpm: &Swtpm, store: &Arc<InMemoryKeyStoreForTests>) -> TpmProvider {
+    try_provider_on(swtpm, store, TpmSettings::new(swtpm.tcti())).expect("a provider")
+}
+
+/// A new provider with `settings`.
+pub(crate) fn try_provider_on(
+    _swtpm: &Swtpm,
+    store: &Arc<InMemoryKeyStoreForTests>,
+    settings: TpmSettings,
+) -> Result<TpmProvider, ProviderError> {
+    let store: Arc<dyn KeyStore> = store.clone();
+    TpmProvider::new(PROVIDER_NAME.into(), store, settings)
+}
+
+/// An application authenticated directly.
+pub(crate) fn app(name: &str) -> Application {
+    Application::new(AuthType::Direct, name)
+}
+
+/// The identity of `owner`'s key `name` in the test provider.
+pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
+    KeyIdentity {
+        application: owner.clone(),
+        provider: PROVIDER_NAME.into(),
+        key_name: name.into(),
+    }
+}
+
+/// Attributes with the usage flags `flags` sets.
+pub(crate) fn attributes(
+    key_type: Type,
+    bits: usize,
+    alg: Algorithm,
+    flags: impl FnOnce(&mut UsageFlags),
+) -> Attributes {
+    let mut usage_flags = UsageFlags::default();
+    flags(&mut usage_flags);
+    Attributes {
+        lifetime: Lifetime::Volatile,
+        key_type,
+        bits,
+        policy: Policy {
+            usage_flags,
+            permitted_algorithms: alg,
+        },
+    }
+}
+
+fn signing_flags(flags: &mut UsageFlags) {
+    flags
+        .set_sign_hash()
+        .set_verify_hash()
+        .set_sign_message()
+        .set_verify_message();
+}
+
+pub(crate) const SECP_R1: Type = Type::EccKeyPair {
+    curve_family: EccFamily::SecpR1,
+};
+
+/// ECDSA with SHA-256.
+pub(crate) const ECDSA_SHA256: AsymmetricSignature = AsymmetricSignature::Ecdsa {
+    hash_alg: psec_interface::psa_crypto::types::algorithm::SignHash::Specific(Hash::Sha256),
+};
+
+/// A SECP R1 ECDSA key pair (any hash) that may sign and verify.
+pub(crate) fn ecc_key(bits: usize) -> Attributes {
+    let alg = AsymmetricSignature::Ecdsa {
+        hash_alg: psec_interface::psa_crypto::types::algorithm::SignHash::Any,
+    };
+    attributes(SECP_R1, bits, alg.into(), signing_flags)
+}
+
+/// An RSA signing key pair for `alg`.
+pub(crate) fn rsa_signing_key(bits: usize, alg: AsymmetricSignature) -> Attributes {
+    attributes(Type::RsaKeyPair, bits, alg.into(), signing_flags)
+}
+
+/// An RSA key pair that may encrypt and decrypt with `alg`.
+pub(crate) fn rsa_crypt_key(bits: usize, alg: AsymmetricEncryption) -> Attributes {
+    attributes(Type::RsaKeyPair, bits, alg.into(), |flags| {
+        flags.set_encrypt().set_decrypt();
+    })
+}
+
+/// Generates `owner`'s key `name`.
+pub(crate) fn generate(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+) -> Result<(), ProviderError> {
+    let op = psa_generate_key::Operation {
+        key_name: name.into(),
+        attributes,
+    };
+    provider.generate_key(owner, op).map(|_| ())
+}
+
+/// Imports `data` as `owner`'s key `name`.
+pub(crate) fn import(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+    data: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_import_key::Operation {
+        key_name: name.into(),
+        attributes,
+        data: data.into(),
+    };
+    provider.import_key(owner, op).map(|_| ())
+}
+
+/// Exports `owner`'s public key `name`.
+pub(crate) fn export_public(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_export_public_key::Operation {
+        key_name: name.into(),
+    };
+    provider
+        .export_public_key(owner, op)
+        .map(|result| result.data)
+}
+
+/// Destroys `owner`'s key `name`.
+pub(crate) fn destroy(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+) -> Result<(), ProviderError> {
+    let op = psa_destroy_key::Operation {
+        key_name: name.into(),
+    };
+    provider.destroy_key(owner, op).map(|_| ())
+}
+
+/// Signs `hash` with `owner`'s key `name`.
+pub(crate) fn sign_hash(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_sign_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+    };
+    provider.sign_hash(owner, op).map(|result| result.signature)
+}
+
+/// Verifies `signature` of `hash` with `owner`'s key `name`.
+pub(crate) fn verify_hash(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+    signature: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_verify_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+        signature: signature.to_vec(),
+    };
+    provider.verify_hash(owner, op).map(|_| ())
+}
+
+/// Signs `message` with `owner`'s key `name`.
+pub(crate) fn sign_message(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    message: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_sign_message::Operation {
+        key_name: name.into(),
+        alg,
+        message: message.into(),
+    };
+    provider
+        .sign_message(owner, op)
+        .map(|result| result.signature)
+}
+
+/// Verifies `signature` of `message` with `owner`'s key `name`.
+pub(crate) fn verify_message(
+    provider: &TpmProvider,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_verify_message::Operation {
+        key_name: name.into(),
+        alg,
+        message: message.into(),
+        signature: signature.to_vec(),
+    };
+    provider.verify_message(owner, op).map(|_| ())
+}

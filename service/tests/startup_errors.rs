@@ -71,3 +71,49 @@ fn root_is_refused_unless_allowed() {
     assert!(stderr.contains("root"), "{stderr}");
     assert!(stderr.contains("allow_root"), "{stderr}");
 }
+
+/// A TPM provider whose TPM does not answer: nothing listens on this port.
+fn tpm_table(skip: bool) -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!(
+        "[[provider]]\nprovider_type = \"Tpm\"\nkey_info_manager = \"sqlite-manager\"\n\
+         tcti = \"mssim:host=127.0.0.1,port={closed}\"\nskip_if_no_tpm = {skip}\n"
+    )
+}
+
+#[test]
+fn a_missing_tpm_stops_psecd_and_names_the_tcti() {
+    let stderr = refused(&format!("{}\n{}", default_text(), tpm_table(false)));
+    assert!(stderr.contains("TPM"), "{stderr}");
+    assert!(
+        stderr.contains("mssim:host=127.0.0.1"),
+        "the TCTI is named: {stderr}"
+    );
+}
+
+#[test]
+fn skip_if_no_tpm_starts_psecd_without_the_tpm_provider() {
+    let psecd = common::Psecd::start_with(&TestConfig {
+        extra_providers: tpm_table(true),
+        ..TestConfig::default()
+    });
+    let providers: Vec<_> = psecd
+        .client("app")
+        .list_providers()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(
+        providers,
+        [
+            psec_client::ProviderId::MbedCrypto,
+            psec_client::ProviderId::Core
+        ]
+    );
+    assert!(psecd.log().contains("skip_if_no_tpm"), "{}", psecd.log());
+}

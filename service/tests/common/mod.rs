@@ -201,6 +201,8 @@ pub struct TestConfig {
     pub core_extra: String,
     /// Listener timeout, milliseconds.
     pub timeout_ms: u64,
+    /// More `[[provider]]` tables, after the backend's.
+    pub extra_providers: String,
 }
 
 impl Default for TestConfig {
@@ -213,6 +215,7 @@ impl Default for TestConfig {
             ],
             core_extra: String::new(),
             timeout_ms: 500,
+            extra_providers: String::new(),
         }
     }
 }
@@ -244,7 +247,9 @@ name = "sqlite-manager"
 manager_type = "SQLite"
 sqlite_db_path = "{dir}/store/keys.sqlite3"
 
-{provider}"#,
+{provider}
+{extra_providers}"#,
+            extra_providers = self.extra_providers,
             dir = dir.display(),
             extra = self.core_extra,
             timeout = self.timeout_ms,

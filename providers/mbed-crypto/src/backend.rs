@@ -132,6 +132,64 @@ fn destroy_locked(_held: &Psa, id: Id) -> Result<(), PsaError> {
     unsafe { key_management::destroy(id) }
 }
 
+/// AES-ECB through the PSA multipart cipher calls, without the IV that
+/// psa-crypto 0.13's `cipher` module always sets (and Mbed TLS refuses for
+/// ECB). `input` must be whole blocks; `output` as long as `input`.
+#[allow(
+    unsafe_code,
+    reason = "psa-crypto 0.13 has no ECB; these are its own FFI bindings"
+)]
+pub(crate) fn ecb_locked(
+    _held: &Psa,
+    encrypt: bool,
+    key: KeyId,
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<usize, PsaError> {
+    use psa_crypto::types::status::Status;
+    use psa_crypto_sys as sys;
+    let check = |status: sys::psa_status_t| Status::from(status).to_result();
+    let setup = if encrypt {
+        sys::psa_cipher_encrypt_setup
+    } else {
+        sys::psa_cipher_decrypt_setup
+    };
+    let (mut updated, mut finished) = (0usize, 0usize);
+    // SAFETY: the operation is initialised by psa_cipher_operation_init
+    // before any other call and lives on this stack frame for all of them;
+    // every pointer/length pair comes from a live slice (`finish` gets the
+    // part of `output` that `update` left, which Mbed TLS bounds by
+    // `updated`); and `_held` proves the process-wide PSA lock is held, as
+    // Mbed TLS is built without thread support.
+    unsafe {
+        let mut operation = sys::psa_cipher_operation_init();
+        let outcome = check(setup(&mut operation, key.0, sys::PSA_ALG_ECB_NO_PADDING))
+            .and_then(|()| {
+                check(sys::psa_cipher_update(
+                    &mut operation,
+                    input.as_ptr(),
+                    input.len(),
+                    output.as_mut_ptr(),
+                    output.len(),
+                    &mut updated,
+                ))
+            })
+            .and_then(|()| {
+                let rest = output.get_mut(updated..).unwrap_or_default();
+                check(sys::psa_cipher_finish(
+                    &mut operation,
+                    rest.as_mut_ptr(),
+                    rest.len(),
+                    &mut finished,
+                ))
+            });
+        if outcome.is_err() {
+            let _ = sys::psa_cipher_abort(&mut operation);
+        }
+        outcome.map(|()| updated + finished)
+    }
+}
+
 /// A persistent PSA key id, as this provider stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyId(pub(crate) u32);

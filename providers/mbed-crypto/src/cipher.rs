@@ -1,17 +1,20 @@
-//! Unauthenticated ciphers: AES in CTR, CFB, OFB and CBC (with and without
-//! PKCS#7 padding), and the ChaCha20 stream cipher.
+//! Unauthenticated ciphers: AES in ECB, CTR, CFB, OFB and CBC (with and
+//! without PKCS#7 padding), and the ChaCha20 stream cipher.
 //!
 //! As in Parsec, encryption draws a random IV and returns it in front of
-//! the ciphertext, and decryption takes the IV from there. ECB is not
-//! offered: psa-crypto 0.13 always sets an IV, which Mbed TLS refuses for a
-//! mode that has none.
+//! the ciphertext, and decryption takes the IV from there. ECB has no IV:
+//! its input is whole 16-byte blocks and its output the same length; it
+//! goes through [`crate::backend::ecb_locked`], as psa-crypto 0.13 can not
+//! do a mode without an IV.
 
 use crate::MbedCryptoProvider;
-use crate::backend::{SecretBuffer, psa_error};
+use crate::backend::{SecretBuffer, ecb_locked, psa_error};
+use crate::keys::OpenKey;
 use crate::policy::Usage;
 use psa_crypto::operations::{cipher, other};
 use psa_crypto::types::algorithm::Cipher as Alg;
 use psa_crypto::types::key::Type;
+use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_cipher_decrypt, psa_cipher_encrypt};
 use psec_provider::{Application, Cipher, ProviderError};
 
@@ -31,6 +34,20 @@ fn iv_length(key_type: Type, alg: Alg) -> Outcome<usize> {
     }
 }
 
+/// AES-ECB over whole blocks, in either direction.
+fn ecb(key: &OpenKey<'_>, encrypt: bool, input: &[u8]) -> Outcome<SecretBytes> {
+    if key.attributes.key_type != Type::Aes || input.len() % BLOCK != 0 {
+        return Err(ProviderError::InvalidArgument(format!(
+            "ECB takes AES keys and whole {BLOCK}-byte blocks; got {} bytes",
+            input.len()
+        )));
+    }
+    let mut output = SecretBuffer::new(input.len());
+    let len = ecb_locked(key.psa, encrypt, key.key_id, input, output.as_mut())
+        .map_err(key.failed(if encrypt { "encrypting" } else { "decrypting" }))?;
+    Ok(output.into_secret(len))
+}
+
 impl Cipher for MbedCryptoProvider {
     fn cipher_encrypt(
         &self,
@@ -43,6 +60,12 @@ impl Cipher for MbedCryptoProvider {
             Usage::Encrypt,
             Some(op.alg.into()),
             |key| {
+                if op.alg == Alg::EcbNoPadding {
+                    let ciphertext = ecb(key, true, &op.plaintext)?;
+                    return Ok(psa_cipher_encrypt::Result {
+                        ciphertext: ciphertext.into_vec(),
+                    });
+                }
                 let mut iv = vec![0; iv_length(key.attributes.key_type, op.alg)?];
                 other::generate_random(&mut iv)
                     .map_err(|error| psa_error(error, "drawing an IV"))?;
@@ -68,6 +91,10 @@ impl Cipher for MbedCryptoProvider {
             Usage::Decrypt,
             Some(op.alg.into()),
             |key| {
+                if op.alg == Alg::EcbNoPadding {
+                    let plaintext = ecb(key, false, &op.ciphertext)?;
+                    return Ok(psa_cipher_decrypt::Result { plaintext });
+                }
                 let iv_len = iv_length(key.attributes.key_type, op.alg)?;
                 let (iv, body) = op.ciphertext.split_at_checked(iv_len).ok_or_else(|| {
                     ProviderError::InvalidArgument(format!(
@@ -255,10 +282,42 @@ mod tests {
     }
 
     #[test]
-    fn ecb_and_xts_are_not_supported() {
+    fn xts_and_chacha20_ctr_are_not_supported_and_ecb_has_no_iv() {
         assert!(iv_length(Type::Aes, Alg::EcbNoPadding).is_err());
         assert!(iv_length(Type::Aes, Alg::Xts).is_err());
         assert!(iv_length(Type::Chacha20, Alg::Ctr).is_err());
+    }
+
+    #[test]
+    fn ecb_matches_the_fips_197_known_answer_and_takes_whole_blocks_only() {
+        // FIPS-197 appendix C.1: AES-128.
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let key: Vec<u8> = (0..16).collect();
+        import(
+            &provider,
+            &owner,
+            "k",
+            cipher_key(Type::Aes, 128, Alg::EcbNoPadding),
+            &key,
+        )
+        .unwrap();
+        let plaintext: Vec<u8> = (0..16u8).map(|i| i * 0x11).collect();
+        let expected = [
+            0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30, 0xd8, 0xcd, 0xb7, 0x80, 0x70, 0xb4,
+            0xc5, 0x5a,
+        ];
+        let two_blocks = [plaintext.as_slice(), &plaintext].concat();
+        let ciphertext = encrypt(&provider, &owner, "k", Alg::EcbNoPadding, &two_blocks).unwrap();
+        assert_eq!(
+            ciphertext,
+            [expected, expected].concat(),
+            "no IV, same block twice"
+        );
+        let back = decrypt(&provider, &owner, "k", Alg::EcbNoPadding, &ciphertext).unwrap();
+        assert_eq!(&*back, two_blocks.as_slice());
+        let error = encrypt(&provider, &owner, "k", Alg::EcbNoPadding, &[0; 15]).unwrap_err();
+        assert_eq!(error.status(), ResponseStatus::PsaErrorInvalidArgument);
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub(crate) struct OpenKey<'a> {
     pub(crate) id: Id,
     /// The key's attributes, as created (with its real size).
     pub(crate) attributes: Attributes,
-    _psa: &'a Psa,
+    /// The key's id as Mbed TLS numbers it.
+    pub(crate) key_id: KeyId,
+    /// Proof that the PSA lock is held while the key is open.
+    pub(crate) psa: &'a Psa,
 }
 
 impl OpenKey<'_> {
@@ -165,7 +168,8 @@ fn open_key<T>(
         name,
         id,
         attributes: info.attributes,
-        _psa: &psa,
+        key_id,
+        psa: &psa,
     })
 }
 

@@ -278,7 +278,10 @@ fn start_provider(
                     .with_software_public_operations(pkcs11.software_public_operations)
                     .with_allow_export(pkcs11.allow_export);
             if let Some(pin) = &pkcs11.user_pin {
-                settings = settings.with_user_pin(pin).map_err(failed)?;
+                let pin = crate::config::decode_secret(pin).map_err(|why| {
+                    StartError::Setting(format!("[[provider]] {name} (Pkcs11): user_pin: {why}"))
+                })?;
+                settings = settings.with_user_pin(pin);
             }
             psec_provider_pkcs11::build(name.to_string(), store, settings).map_err(failed)
         }

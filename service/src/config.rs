@@ -704,6 +704,14 @@ skip_if_no_tpm = true
     }
 
     #[test]
+    fn a_malformed_secret_is_refused_without_showing_it() {
+        for secret in ["123456", "hex:123", "hex:zz12", "HEX:1234"] {
+            let why = decode_secret(secret).unwrap_err();
+            assert!(!why.contains("123") && !why.contains("zz"), "{why}");
+        }
+    }
+
+    #[test]
     fn several_authenticators_may_be_given() {
         let text = PARSEC_CONFIG.replace(
             "[authenticator]\nauth_type = \"UnixPeerCredentials\"",

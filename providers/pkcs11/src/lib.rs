@@ -61,7 +61,7 @@
 //! fn start(key_store: Arc<dyn KeyStore>) -> Result<Arc<dyn Provider>, ProviderError> {
 //!     let settings = Pkcs11Settings::new("/usr/lib/softhsm/libsofthsm2.so")
 //!         .with_token(None, Some("0123456789abcdef".to_owned()))
-//!         .with_user_pin("str:123456")?;
+//!         .with_user_pin(zeroize::Zeroizing::new(b"123456".to_vec()));
 //!     build("pkcs11-provider".to_string(), key_store, settings)
 //! }
 //! ```
@@ -82,7 +82,7 @@ mod tests;
 mod token;
 
 pub use provider::{Pkcs11Provider, build};
-pub use settings::{Pkcs11Settings, TokenChoice, parse_user_pin};
+pub use settings::{Pkcs11Settings, TokenChoice};
 
 #[cfg(doc)]
 use psec_provider::{KeyStore, Provider};

@@ -1,7 +1,6 @@
 //! The settings of the provider, and the user PIN as the configuration
 //! file writes it.
 
-use psec_provider::ProviderError;
 use std::fmt;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -63,10 +62,11 @@ impl Pkcs11Settings {
         self
     }
 
-    /// Sets the user PIN from the configuration's `str:...` or `hex:...`.
-    pub fn with_user_pin(mut self, pin: &str) -> Result<Self, ProviderError> {
-        self.user_pin = Some(parse_user_pin(pin)?);
-        Ok(self)
+    /// Sets the user PIN (its bytes; the service decodes the configuration's
+    /// `str:...` or `hex:...`).
+    pub fn with_user_pin(mut self, pin: Zeroizing<Vec<u8>>) -> Self {
+        self.user_pin = Some(pin);
+        self
     }
 
     /// Sets whether PsaExportKey is offered.
@@ -100,71 +100,15 @@ impl fmt::Debug for Pkcs11Settings {
     }
 }
 
-/// Reads a PIN written `str:<text>` or `hex:<hex digits>`. The error never
-/// contains the PIN.
-pub fn parse_user_pin(pin: &str) -> Result<Zeroizing<Vec<u8>>, ProviderError> {
-    if let Some(text) = pin.strip_prefix("str:") {
-        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
-    }
-    let Some(hex) = pin.strip_prefix("hex:") else {
-        return Err(ProviderError::InvalidArgument(
-            "user_pin must start with \"str:\" or \"hex:\"".to_owned(),
-        ));
-    };
-    let bad = || {
-        ProviderError::InvalidArgument(
-            "user_pin = \"hex:...\" must be an even number of hex digits".to_owned(),
-        )
-    };
-    let digits = hex.as_bytes();
-    if digits.len() % 2 != 0 {
-        return Err(bad());
-    }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
-    for pair in digits.chunks_exact(2) {
-        let [high, low] = pair else {
-            return Err(bad());
-        };
-        let nibble = |digit: u8| char::from(digit).to_digit(16).ok_or_else(bad);
-        let value = nibble(*high)? * 16 + nibble(*low)?;
-        bytes.push(u8::try_from(value).map_err(|_| bad())?);
-    }
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
     use super::*;
 
     #[test]
-    fn str_and_hex_pins_give_their_bytes() {
-        assert_eq!(parse_user_pin("str:123456").unwrap().as_slice(), b"123456");
-        assert_eq!(
-            parse_user_pin("hex:31320aFF").unwrap().as_slice(),
-            &[0x31, 0x32, 0x0a, 0xff]
-        );
-        assert!(parse_user_pin("str:").unwrap().is_empty());
-    }
-
-    #[test]
-    fn malformed_pins_are_refused_without_showing_them() {
-        for pin in ["123456", "hex:123", "hex:zz", "HEX:12"] {
-            let error = parse_user_pin(pin).unwrap_err();
-            assert!(
-                matches!(error, ProviderError::InvalidArgument(_)),
-                "{error}"
-            );
-            let shown = error.to_string();
-            assert!(!shown.contains("123") && !shown.contains("zz"), "{shown}");
-        }
-    }
-
-    #[test]
     fn debug_never_shows_the_pin() {
-        let settings = Pkcs11Settings::new("/lib.so")
-            .with_user_pin("str:secret-pin")
-            .unwrap();
+        let settings =
+            Pkcs11Settings::new("/lib.so").with_user_pin(Zeroizing::new(b"secret-pin".to_vec()));
         let shown = format!("{settings:?}");
         assert!(!shown.contains("secret-pin"), "{shown}");
     }

@@ -230,8 +230,7 @@ impl KeyStore for InMemoryKeyStoreForTests {
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {
     Pkcs11Settings::new(LIBRARY)
-        .with_user_pin(&format!("str:{USER_PIN}"))
-        .expect("a valid PIN")
+        .with_user_pin(zeroize::Zeroizing::new(USER_PIN.as_bytes().to_vec()))
         .with_allow_export(true)
 }
 

@@ -156,7 +156,8 @@ fn a_missing_library_names_the_path_and_the_loader_error() {
 softhsm_test! {
     fn a_wrong_pin_is_a_start_up_error_that_never_shows_the_pin() {
         let store = Arc::new(InMemoryKeyStoreForTests::default());
-        let settings = Pkcs11Settings::new(LIBRARY).with_user_pin("str:999111").unwrap();
+        let settings =
+            Pkcs11Settings::new(LIBRARY).with_user_pin(zeroize::Zeroizing::new(b"999111".to_vec()));
         let error = Pkcs11Provider::new("p".into(), store, settings).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("user PIN") && text.contains("wrong"), "{text}");

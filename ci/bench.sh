@@ -4,7 +4,9 @@
 # measures Ping and ECDSA P-256 sign-hash round trips at 1 and 8 clients
 # beside the same signature done in-process with psa-crypto.
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
-# (ci/softhsm2-token.sh) and signs through the PKCS#11 provider.
+# (ci/softhsm2-token.sh) and signs through the PKCS#11 provider;
+# PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
+# signature with the TPM provider called in-process on that swtpm.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 iterations="${1:-2000}"
 step "release build"
@@ -29,12 +31,28 @@ sqlite_db_path = "$work/keys.sqlite3"
 provider_type = "MbedCrypto"
 key_info_manager = "sqlite-manager"
 CONFIG
+swtpm_pid=""
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
+elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
+    # A free loopback port, and the next one for swtpm's control channel.
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    mkdir -p "$work/tpm"
+    swtpm socket --tpm2 --flags not-need-init,startup-clear --tpmstate "dir=$work/tpm" \
+        --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+        --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" &
+    swtpm_pid=$!
+    deadline=$((SECONDS + 10))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "swtpm did not listen" >&2; exit 1; }
+        sleep 0.05
+    done
+    tcti="swtpm:host=127.0.0.1,port=$port"
+    sed -i "s|provider_type = \"MbedCrypto\"|provider_type = \"Tpm\"\ntcti = \"$tcti\"|" "$work/config.toml"
 fi
 target/release/psecd --config "$work/config.toml" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$pid" $swtpm_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 deadline=$((SECONDS + 30))
 until [ -S "$work/parsec.sock" ]; do
     kill -0 "$pid" 2>/dev/null || { echo "psecd exited" >&2; exit 1; }
@@ -43,3 +61,9 @@ until [ -S "$work/parsec.sock" ]; do
 done
 step "benchmark, $iterations operations per client"
 (cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}")
+if [ -n "$swtpm_pid" ]; then
+    # swtpm serves one connection at a time: psecd lets go of it first.
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    step "the TPM provider in-process, on the same swtpm"
+    "$PSEC_ROOT/target/release/psec-bench" in-process-tpm "$tcti" "$iterations"
+fi

@@ -1,9 +1,10 @@
 //! psec-bench: how long a round trip through psecd takes, beside the same
 //! work done in-process.
 //!
-//! Usage: `psec-bench <socket> [iterations] [mbed-crypto|pkcs11]`, against a
-//! running psecd with that provider and the Direct authenticator
-//! (`ci/bench.sh` starts one). For each case it runs 1 and 8 client threads, each doing
+//! Usage: `psec-bench <socket> [iterations] [mbed-crypto|pkcs11|tpm]`,
+//! against a running psecd with that provider and the Direct authenticator
+//! (`ci/bench.sh` starts one); or `psec-bench in-process-tpm <tcti>
+//! [iterations]`, the TPM provider called in-process on the same TPM. For each case it runs 1 and 8 client threads, each doing
 //! `iterations` operations, and prints the latency percentiles and the
 //! total throughput.
 
@@ -101,17 +102,70 @@ fn bare_round_trip(socket: &str, request: &[u8]) -> std::io::Result<usize> {
     stream.read(&mut answer)
 }
 
+/// The TPM provider called in-process (the load-sign-flush sequence through
+/// tss-esapi that psecd runs), on the TPM at `tcti`, with its key info in a
+/// SQLite file under a temporary directory.
+fn in_process_tpm(tcti: &str, iterations: usize) -> Result<(), Box<dyn std::error::Error>> {
+    use psec_interface::operations::{psa_generate_key, psa_sign_hash};
+    use psec_provider::Application;
+    let dir = std::env::temp_dir().join(format!("psec-bench-tpm-{}", std::process::id()));
+    let store = std::sync::Arc::new(psec_service::key_store::SqliteKeyStore::open(
+        &dir.join("keys.sqlite3"),
+    )?);
+    let provider = psec_provider_tpm::build(
+        "tpm-provider".into(),
+        store,
+        psec_provider_tpm::TpmSettings::new(tcti),
+    )?;
+    let app = Application::new(psec_interface::AuthType::Direct, "psec-bench");
+    let keys = provider.key_management().ok_or("no key management")?;
+    let _ = keys.generate_key(
+        &app,
+        psa_generate_key::Operation {
+            key_name: "bench-p256".into(),
+            attributes: p256_attributes(Lifetime::Persistent),
+        },
+    )?;
+    let signer = provider.asymmetric_signing().ok_or("no signing")?;
+    let sign = || {
+        let _ = signer.sign_hash(
+            &app,
+            psa_sign_hash::Operation {
+                key_name: "bench-p256".into(),
+                alg: ALG,
+                hash: vec![0x5a; 32],
+            },
+        );
+    };
+    println!("{iterations} operations per thread");
+    for threads in [1, 8] {
+        report(
+            "ECDSA P-256 sign-hash, TPM in-process",
+            threads,
+            measure(threads, iterations, sign),
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let socket = args
         .next()
-        .ok_or("usage: psec-bench <socket> [iterations]")?;
+        .ok_or("usage: psec-bench <socket> [iterations] [provider] | psec-bench in-process-tpm <tcti> [iterations]")?;
+    if socket == "in-process-tpm" {
+        let tcti = args.next().ok_or("in-process-tpm needs a TCTI")?;
+        let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(200);
+        return in_process_tpm(&tcti, iterations);
+    }
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
     let provider = match args.next().as_deref() {
         None | Some("mbed-crypto") => ProviderId::MbedCrypto,
         Some("pkcs11") => ProviderId::Pkcs11,
+        Some("tpm") => ProviderId::Tpm,
         Some(other) => {
-            return Err(format!("unknown provider {other}: mbed-crypto or pkcs11").into());
+            return Err(format!("unknown provider {other}: mbed-crypto, pkcs11 or tpm").into());
         }
     };
     let client = || {

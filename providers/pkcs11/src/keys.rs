@@ -19,7 +19,7 @@ use psec_interface::operations::{
     psa_destroy_key, psa_export_key, psa_export_public_key, psa_generate_key, psa_import_key,
 };
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
-use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
+use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
 use psec_provider::{Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError};
 use std::fmt;
 use zeroize::Zeroizing;
@@ -210,8 +210,15 @@ pub(crate) fn destroy_objects(session: &Session, id: &[u8]) -> Outcome<usize> {
 enum Material {
     Generate,
     RsaPair(RsaPrivateKey),
-    RsaPublic { modulus: Vec<u8>, exponent: Vec<u8> },
+    RsaPublic {
+        modulus: Vec<u8>,
+        exponent: Vec<u8>,
+    },
     EcPublic(Vec<u8>),
+    EcPair {
+        scalar: Zeroizing<Vec<u8>>,
+        point: Vec<u8>,
+    },
     Secret(Zeroizing<Vec<u8>>),
 }
 
@@ -245,12 +252,59 @@ fn parse(key_type: Type, data: &[u8]) -> Outcome<(Material, usize)> {
             }
             Ok((Material::EcPublic(data.to_vec()), bits))
         }
+        Type::EccKeyPair { curve_family } => {
+            if curve_family != EccFamily::SecpR1 {
+                return Err(ProviderError::NotSupported(format!(
+                    "this PKCS#11 provider does not import EC key pairs on {curve_family:?} curves"
+                )));
+            }
+            let (bits, point) = ec_public_point(data)?;
+            let scalar = Zeroizing::new(data.to_vec());
+            Ok((Material::EcPair { scalar, point }, bits))
+        }
         Type::Aes | Type::Hmac => Ok((
             Material::Secret(Zeroizing::new(data.to_vec())),
             data.len() * 8,
         )),
         other => Err(ProviderError::NotSupported(format!(
             "this PKCS#11 provider does not import keys of type {other:?}"
+        ))),
+    }
+}
+
+/// The size in bits and the uncompressed public point (0x04, x, y) of a
+/// private scalar on NIST P-256, P-384 or P-521, computed in software. The
+/// curve is told by the scalar's length (32, 48 or 66 bytes, big-endian);
+/// a scalar of another length, zero or not below the curve's order is
+/// refused.
+fn ec_public_point(scalar: &[u8]) -> Outcome<(usize, Vec<u8>)> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let invalid = || {
+        ProviderError::InvalidArgument(
+            "the private scalar is zero or not below the order of the curve".to_owned(),
+        )
+    };
+    // `from_slice` would also take a shorter scalar, padded: only the exact
+    // lengths are asked for, so that the size is not guessed.
+    match scalar.len() {
+        32 => {
+            let key = p256::SecretKey::from_slice(scalar).map_err(|_| invalid())?;
+            let point = key.public_key().to_encoded_point(false);
+            Ok((256, point.as_bytes().to_vec()))
+        }
+        48 => {
+            let key = p384::SecretKey::from_slice(scalar).map_err(|_| invalid())?;
+            let point = key.public_key().to_encoded_point(false);
+            Ok((384, point.as_bytes().to_vec()))
+        }
+        66 => {
+            let key = p521::SecretKey::from_slice(scalar).map_err(|_| invalid())?;
+            let point = key.public_key().to_encoded_point(false);
+            Ok((521, point.as_bytes().to_vec()))
+        }
+        other => Err(ProviderError::InvalidArgument(format!(
+            "an EC private key is a 32, 48 or 66-byte scalar (P-256, P-384, P-521), not \
+             {other} bytes"
         ))),
     }
 }
@@ -475,6 +529,15 @@ impl Pkcs11Provider {
                 session.create_object(&public).map_err(failed)?;
             }
             Material::EcPublic(point) => {
+                public.push(Attribute::EcPoint(der::octet_string(&point)));
+                session.create_object(&public).map_err(failed)?;
+            }
+            Material::EcPair { scalar, point } => {
+                private.push(Attribute::Value(scalar.to_vec()));
+                drop(scalar);
+                let made = session.create_object(&private);
+                wipe(&mut private);
+                made.map_err(ck_error("creating the private key on the token"))?;
                 public.push(Attribute::EcPoint(der::octet_string(&point)));
                 session.create_object(&public).map_err(failed)?;
             }
@@ -724,6 +787,18 @@ impl Pkcs11Provider {
             .session()
             .unwrap_or_else(|error| panic!("{error}"));
         find(&session, id, None)
+            .unwrap_or_else(|error| panic!("{error}"))
+            .len()
+    }
+
+    /// How many objects the token holds, of any key.
+    pub(crate) fn all_objects_for_tests(&self) -> usize {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        session
+            .find_objects(&[Attribute::Token(true)])
             .unwrap_or_else(|error| panic!("{error}"))
             .len()
     }

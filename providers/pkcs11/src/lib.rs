@@ -9,7 +9,7 @@
 //!
 //! | capability | on the token |
 //! |---|---|
-//! | key management | generate, import (RSA key pairs, RSA and EC public keys), export public keys, destroy; RSA 1024–4096 bits, EC P-256, P-384, P-521 |
+//! | key management | generate, import (RSA and EC key pairs, RSA and EC public keys), export public keys, destroy; RSA 1024–4096 bits, EC P-256, P-384, P-521 |
 //! | key export | only with `allow_export`, for keys whose policy has `export` (made extractable and not sensitive) |
 //! | asymmetric signing | RSA PKCS#1 v1.5 (also raw) and PSS, ECDSA; messages are hashed on the token |
 //! | asymmetric encryption | RSA PKCS#1 v1.5 and OAEP (SHA-1, SHA-224/256/384/512) |
@@ -28,10 +28,15 @@
 //! hashes, which no mechanism flag reveals, are tried at start-up with a
 //! throw-away session key (SoftHSM2 2.6 takes only SHA-1).
 //!
-//! Not offered: attestation, key derivation, importing an EC key pair
-//! (PSA gives only the private scalar, and its public point would have to
-//! be computed in software), OAEP labels on tokens that refuse them, AES
-//! CTR, CMAC and CCM. `software_public_operations` is accepted and
+//! An EC key pair is imported from PSA's format, the private scalar
+//! alone: its public point, which the token's public key object needs, is
+//! computed in software (the pure-Rust `p256`, `p384` and `p521` crates)
+//! before anything is written. A scalar of the wrong length for P-256,
+//! P-384 or P-521, zero, or not below the curve's order is an invalid
+//! argument.
+//!
+//! Not offered: attestation, key derivation, OAEP labels on tokens that
+//! refuse them, AES CTR, CMAC and CCM. `software_public_operations` is accepted and
 //! ignored: public key operations are always done on the token.
 //!
 //! # Keys

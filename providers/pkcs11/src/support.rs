@@ -274,14 +274,13 @@ impl Support<'_> {
                 } else {
                     curve_params(key_type, bits).is_some()
                 };
-                // A key pair is only imported from its private scalar,
-                // which would need the public point computed in software.
-                let import_ok = !(check == CheckType::Import && key_type.is_ecc_key_pair());
+                // A key pair is imported from its private scalar: the
+                // public point is computed in software for these curves.
                 let token_ok = match check {
                     CheckType::Generate => self.token.has(MechanismType::ECC_KEY_PAIR_GEN),
                     _ => self.token.has(MechanismType::ECDSA) || self.can_agree(),
                 };
-                curve_ok && import_ok && token_ok
+                curve_ok && token_ok
             }
             Type::Aes => {
                 let size_ok = any_size || [128, 192, 256].contains(&bits);

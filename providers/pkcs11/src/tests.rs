@@ -271,8 +271,20 @@ softhsm_test! {
             assert!(check(Use, ecc_key(bits)), "{bits}");
         }
         assert!(!check(Generate, ecc_key(224)));
-        // A key pair's private scalar would need its public point computed.
-        assert!(!check(Import, ecc_key(256)));
+        // A key pair is imported from its private scalar on these curves.
+        for bits in [256, 384, 521] {
+            assert!(check(Import, ecc_key(bits)), "{bits}");
+        }
+        assert!(!check(Import, ecc_key(224)));
+        let k1 = attributes(
+            Type::EccKeyPair {
+                curve_family: EccFamily::SecpK1,
+            },
+            256,
+            ecdsa(Hash::Sha256).into(),
+            |_| {},
+        );
+        assert!(!check(Import, k1));
         assert!(!check(Derive, ecc_key(256)));
         for bits in [1024, 2048, 3072, 4096] {
             assert!(check(Generate, rsa_key(bits, pss(Hash::Sha256).into())), "{bits}");
@@ -452,8 +464,45 @@ softhsm_test! {
         );
         let error = import(&provider, &owner, "k", ec_public, &[4u8; 65]).unwrap_err();
         assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
-        let error = import(&provider, &owner, "k", ecc_key(256), &[1u8; 32]).unwrap_err();
+        // EC private scalars of a wrong length, zero, or not below the
+        // curve's order; a length that names another size than asked.
+        let p256_order =
+            hex("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+        let mut p521_too_big = vec![0xff_u8; 66];
+        p521_too_big[0] = 0x01;
+        for (bits, scalar) in [
+            (0, vec![1u8; 31]),
+            (0, vec![1u8; 33]),
+            (0, vec![1u8; 65]),
+            (0, Vec::new()),
+            (0, vec![0u8; 32]),
+            (0, vec![0u8; 48]),
+            (0, vec![0u8; 66]),
+            (0, p256_order),
+            (0, vec![0xff; 32]),
+            (0, vec![0xff; 48]),
+            (0, p521_too_big),
+            (384, vec![1u8; 32]),
+        ] {
+            let error = import(&provider, &owner, "k", ecc_key(bits), &scalar).unwrap_err();
+            assert_eq!(
+                status(&error),
+                ResponseStatus::PsaErrorInvalidArgument,
+                "{} bytes: {error}",
+                scalar.len()
+            );
+        }
+        let k1 = attributes(
+            Type::EccKeyPair {
+                curve_family: EccFamily::SecpK1,
+            },
+            0,
+            ecdsa(Hash::Sha256).into(),
+            |_| {},
+        );
+        let error = import(&provider, &owner, "k", k1, &[1u8; 32]).unwrap_err();
         assert_eq!(status(&error), ResponseStatus::PsaErrorNotSupported, "{error}");
+        assert_eq!(provider.all_objects_for_tests(), 0);
         assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
         assert!(store.keys_in(PROVIDER_NAME).unwrap().is_empty());
     }
@@ -1227,6 +1276,95 @@ softhsm_test! {
 }
 
 // ------------------------------------------------- across providers
+
+softhsm_test! {
+    fn imported_ec_key_pairs_match_mbed_crypto_and_sign_for_it() {
+        // Mbed TLS keeps its key files in the working directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_current_dir(dir.path()).unwrap();
+        let mbed = psec_provider_mbed_crypto::build(
+            "mbed".into(),
+            Arc::new(InMemoryKeyStoreForTests::default()),
+            psec_provider_mbed_crypto::MbedCryptoSettings::default(),
+        )
+        .unwrap();
+        let mbed_keys = mbed.key_management().unwrap();
+        let mbed_signing = mbed.asymmetric_signing().unwrap();
+        let (store, provider) = setup();
+        let owner = app("alice");
+        // P-521's scalar is 66 bytes of which the top 7 bits are zero.
+        let mut p521_scalar = vec![0xa5_u8; 66];
+        p521_scalar[0] = 0x01;
+        let cases = [
+            (256, Hash::Sha256, vec![0x5a_u8; 32]),
+            (384, Hash::Sha384, vec![0x3c_u8; 48]),
+            (521, Hash::Sha512, p521_scalar),
+        ];
+        for (bits, hash, scalar) in cases {
+            let name = format!("ec{bits}");
+            import(&provider, &owner, &name, ecc_key(0), &scalar).unwrap();
+            let info = store.get(&identity_of(&owner, &name)).unwrap().unwrap();
+            assert_eq!(info.attributes.bits, bits);
+            assert_eq!(provider.objects_for_tests(&info.backend_id), 2);
+            mbed_keys
+                .import_key(
+                    &owner,
+                    psec_interface::operations::psa_import_key::Operation {
+                        key_name: name.clone(),
+                        attributes: ecc_key(bits),
+                        data: scalar.clone().into(),
+                    },
+                )
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            let expected = mbed_keys
+                .export_public_key(
+                    &owner,
+                    psa_export_public_key::Operation {
+                        key_name: name.clone(),
+                    },
+                )
+                .unwrap()
+                .data;
+            let public = export_public(&provider, &owner, &name).unwrap();
+            assert_eq!(public, expected, "{name}");
+            assert_eq!(public.len(), 1 + 2 * bits.div_ceil(8), "{name}");
+
+            let alg = ecdsa(hash);
+            let digest = vec![0x42; hash.hash_length()];
+            let signature = sign_hash(&provider, &owner, &name, alg, &digest).unwrap();
+            let verify = |signature: Vec<u8>| {
+                mbed_signing.verify_hash(
+                    &owner,
+                    psa_verify_hash::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        hash: digest.clone(),
+                        signature,
+                    },
+                )
+            };
+            verify(signature.clone()).unwrap_or_else(|error| panic!("{name}: {error}"));
+            let mut bad = signature;
+            bad[3] ^= 1;
+            let error = verify(bad).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}");
+            // And the other way: Mbed TLS signs, the token verifies.
+            let signature = mbed_signing
+                .sign_hash(
+                    &owner,
+                    psa_sign_hash::Operation {
+                        key_name: name.clone(),
+                        alg,
+                        hash: digest.clone(),
+                    },
+                )
+                .unwrap()
+                .signature;
+            verify_hash(&provider, &owner, &name, alg, &digest, &signature).unwrap();
+        }
+        assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
+    }
+}
 
 softhsm_test! {
     fn signatures_verify_in_mbed_crypto_and_its_ciphertexts_decrypt_here() {

@@ -36,7 +36,19 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
 elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
     # A free loopback port, and the next one for swtpm's control channel.
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="$(python3 - <<'PY'
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", port + 1))
+    except OSError:
+        continue
+    print(port)
+    break
+PY
+)"
     mkdir -p "$work/tpm"
     swtpm socket --tpm2 --flags not-need-init,startup-clear --tpmstate "dir=$work/tpm" \
         --server "type=tcp,port=$port,bindaddr=127.0.0.1" \

@@ -11,13 +11,8 @@ use psa_crypto::types::algorithm::{
 use psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags};
 use psec_interface::AuthType;
 use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
-use psec_provider::{
-    Application, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, KeyStoreError,
-    ProviderError,
-};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use psec_provider::{Application, KeyIdentity, KeyManagement, KeyStore, ProviderError};
+use std::sync::{Arc, OnceLock};
 use tempfile::TempDir;
 
 /// The name every test provider has.
@@ -39,135 +34,15 @@ pub(crate) fn in_test_dir() {
     });
 }
 
-/// The key store, in memory, for tests only: no persistence, so it can
-/// not stand for the service's store in anything but a test.
-#[derive(Default)]
-pub(crate) struct InMemoryKeyStoreForTests {
-    rows: Mutex<HashMap<KeyIdentity, (KeyInfo, KeyState)>>,
-    /// Every backend id `begin_create` was given, in order.
-    begun: Mutex<Vec<Vec<u8>>>,
-    /// Makes `commit_create` fail, as a full disk would.
-    pub(crate) fail_commits: AtomicBool,
-}
+pub(crate) use psec_provider::testing::InMemoryKeyStoreForTests;
 
-impl InMemoryKeyStoreForTests {
-    fn rows(&self) -> MutexGuard<'_, HashMap<KeyIdentity, (KeyInfo, KeyState)>> {
-        self.rows.lock().expect("an unpoisoned lock")
-    }
-
-    /// The key ids of every creation begun, failed or not.
-    pub(crate) fn begun_ids(&self) -> Vec<KeyId> {
-        let begun = self.begun.lock().expect("an unpoisoned lock");
-        begun
-            .iter()
-            .map(|id| KeyId::from_backend_id(id).expect("a valid backend id"))
-            .collect()
-    }
-
-    /// Moves `key` from state `from` to `to` (`None`: drops it).
-    fn step(
-        &self,
-        key: &KeyIdentity,
-        from: KeyState,
-        to: Option<KeyState>,
-    ) -> Result<(), KeyStoreError> {
-        let mut rows = self.rows();
-        match rows.get_mut(key) {
-            Some((_, state)) if *state == from => match to {
-                Some(to) => *state = to,
-                None => drop(rows.remove(key)),
-            },
-            _ => return Err(KeyStoreError::NotFound),
-        }
-        Ok(())
-    }
-
-    fn ready(&self, filter: impl Fn(&KeyIdentity) -> bool) -> Vec<(KeyIdentity, KeyInfo)> {
-        self.rows()
-            .iter()
-            .filter(|(key, (_, state))| *state == KeyState::Ready && filter(key))
-            .map(|(key, (info, _))| (key.clone(), info.clone()))
-            .collect()
-    }
-}
-
-impl KeyStore for InMemoryKeyStoreForTests {
-    fn begin_create(&self, key: &KeyIdentity, info: &KeyInfo) -> Result<(), KeyStoreError> {
-        let mut rows = self.rows();
-        if rows.contains_key(key) {
-            return Err(KeyStoreError::AlreadyExists);
-        }
-        rows.insert(key.clone(), (info.clone(), KeyState::Creating));
-        self.begun
-            .lock()
-            .expect("an unpoisoned lock")
-            .push(info.backend_id.clone());
-        Ok(())
-    }
-
-    fn commit_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        if self.fail_commits.load(Ordering::SeqCst) {
-            return Err(KeyStoreError::Storage("disk full (test)".into()));
-        }
-        self.step(key, KeyState::Creating, Some(KeyState::Ready))
-    }
-
-    fn abort_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        self.step(key, KeyState::Creating, None)
-    }
-
-    fn get(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
-        Ok(self
-            .ready(|candidate| candidate == key)
-            .pop()
-            .map(|(_, info)| info))
-    }
-
-    fn begin_destroy(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
-        let info = self.get(key)?;
-        if info.is_some() {
-            self.step(key, KeyState::Ready, Some(KeyState::Destroying))?;
-        }
-        Ok(info)
-    }
-
-    fn finish_destroy(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        self.step(key, KeyState::Destroying, None)
-    }
-
-    fn keys_of(
-        &self,
-        application: &Application,
-    ) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
-        Ok(self.ready(|key| key.application == *application))
-    }
-
-    fn keys_in(&self, provider: &str) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
-        Ok(self.ready(|key| key.provider == provider))
-    }
-
-    fn applications(&self) -> Result<Vec<Application>, KeyStoreError> {
-        let mut applications: Vec<_> = self
-            .ready(|_| true)
-            .into_iter()
-            .map(|(key, _)| key.application)
-            .collect();
-        applications.sort();
-        applications.dedup();
-        Ok(applications)
-    }
-
-    fn unfinished(
-        &self,
-        provider: &str,
-    ) -> Result<Vec<(KeyIdentity, KeyInfo, KeyState)>, KeyStoreError> {
-        Ok(self
-            .rows()
-            .iter()
-            .filter(|(key, (_, state))| key.provider == provider && *state != KeyState::Ready)
-            .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
-            .collect())
-    }
+/// The Mbed key ids of every creation begun on `store`, failed or not.
+pub(crate) fn begun_ids(store: &InMemoryKeyStoreForTests) -> Vec<KeyId> {
+    store
+        .begun_backend_ids()
+        .iter()
+        .map(|id| KeyId::from_backend_id(id).expect("a valid backend id"))
+        .collect()
 }
 
 /// A provider named [`PROVIDER_NAME`] over a fresh in-memory store.

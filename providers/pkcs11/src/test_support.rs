@@ -22,14 +22,10 @@ use psec_interface::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignatur
 use psec_interface::psa_crypto::types::key::{
     Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
 };
-use psec_provider::{
-    Application, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, KeyStoreError,
-    ProviderError,
-};
-use std::collections::HashMap;
+use psec_provider::{Application, KeyIdentity, KeyManagement, KeyStore, ProviderError};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// The name every test provider has.
 pub(crate) const PROVIDER_NAME: &str = "pkcs11-test";
@@ -117,115 +113,7 @@ macro_rules! softhsm_test {
 }
 pub(crate) use softhsm_test;
 
-/// The key store, in memory, for tests only: no persistence, so it can
-/// not stand for the service's store in anything but a test.
-#[derive(Default)]
-pub(crate) struct InMemoryKeyStoreForTests {
-    rows: Mutex<HashMap<KeyIdentity, (KeyInfo, KeyState)>>,
-}
-
-impl InMemoryKeyStoreForTests {
-    fn rows(&self) -> MutexGuard<'_, HashMap<KeyIdentity, (KeyInfo, KeyState)>> {
-        self.rows.lock().expect("an unpoisoned lock")
-    }
-
-    fn step(
-        &self,
-        key: &KeyIdentity,
-        from: KeyState,
-        to: Option<KeyState>,
-    ) -> Result<(), KeyStoreError> {
-        let mut rows = self.rows();
-        match rows.get_mut(key) {
-            Some((_, state)) if *state == from => match to {
-                Some(to) => *state = to,
-                None => drop(rows.remove(key)),
-            },
-            _ => return Err(KeyStoreError::NotFound),
-        }
-        Ok(())
-    }
-
-    fn ready(&self, filter: impl Fn(&KeyIdentity) -> bool) -> Vec<(KeyIdentity, KeyInfo)> {
-        self.rows()
-            .iter()
-            .filter(|(key, (_, state))| *state == KeyState::Ready && filter(key))
-            .map(|(key, (info, _))| (key.clone(), info.clone()))
-            .collect()
-    }
-}
-
-impl KeyStore for InMemoryKeyStoreForTests {
-    fn begin_create(&self, key: &KeyIdentity, info: &KeyInfo) -> Result<(), KeyStoreError> {
-        let mut rows = self.rows();
-        if rows.contains_key(key) {
-            return Err(KeyStoreError::AlreadyExists);
-        }
-        rows.insert(key.clone(), (info.clone(), KeyState::Creating));
-        Ok(())
-    }
-
-    fn commit_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        self.step(key, KeyState::Creating, Some(KeyState::Ready))
-    }
-
-    fn abort_create(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        self.step(key, KeyState::Creating, None)
-    }
-
-    fn get(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
-        Ok(self
-            .ready(|candidate| candidate == key)
-            .pop()
-            .map(|(_, info)| info))
-    }
-
-    fn begin_destroy(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
-        let info = self.get(key)?;
-        if info.is_some() {
-            self.step(key, KeyState::Ready, Some(KeyState::Destroying))?;
-        }
-        Ok(info)
-    }
-
-    fn finish_destroy(&self, key: &KeyIdentity) -> Result<(), KeyStoreError> {
-        self.step(key, KeyState::Destroying, None)
-    }
-
-    fn keys_of(
-        &self,
-        application: &Application,
-    ) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
-        Ok(self.ready(|key| key.application == *application))
-    }
-
-    fn keys_in(&self, provider: &str) -> Result<Vec<(KeyIdentity, KeyInfo)>, KeyStoreError> {
-        Ok(self.ready(|key| key.provider == provider))
-    }
-
-    fn applications(&self) -> Result<Vec<Application>, KeyStoreError> {
-        let mut applications: Vec<_> = self
-            .ready(|_| true)
-            .into_iter()
-            .map(|(key, _)| key.application)
-            .collect();
-        applications.sort();
-        applications.dedup();
-        Ok(applications)
-    }
-
-    fn unfinished(
-        &self,
-        provider: &str,
-    ) -> Result<Vec<(KeyIdentity, KeyInfo, KeyState)>, KeyStoreError> {
-        Ok(self
-            .rows()
-            .iter()
-            .filter(|(key, (_, state))| key.provider == provider && *state != KeyState::Ready)
-            .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
-            .collect())
-    }
-}
+pub(crate) use psec_provider::testing::InMemoryKeyStoreForTests;
 
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {

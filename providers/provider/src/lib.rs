@@ -37,6 +37,8 @@
 mod capabilities;
 mod error;
 mod key_store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use capabilities::{
     Aead, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Cipher, Hashing,

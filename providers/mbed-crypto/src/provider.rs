@@ -255,14 +255,14 @@ mod tests {
                     let owner = app(&format!("thread-{thread}"));
                     for round in 0..5 {
                         let name = format!("k{round}");
-                        generate(&provider, &owner, &name, ecc_p256_signing_key()).unwrap();
+                        generate(&*provider, &owner, &name, ecc_p256_signing_key()).unwrap();
                         let op = psa_sign_hash::Operation {
                             key_name: name.clone(),
                             alg,
                             hash: vec![round; 32],
                         };
                         provider.sign_hash(&owner, op).unwrap();
-                        destroy(&provider, &owner, &name).unwrap();
+                        destroy(&*provider, &owner, &name).unwrap();
                     }
                 })
             })

@@ -10,8 +10,7 @@ use psa_crypto::types::algorithm::{
 };
 use psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags};
 use psec_interface::AuthType;
-use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
-use psec_provider::{Application, KeyIdentity, KeyManagement, KeyStore, ProviderError};
+use psec_provider::{Application, KeyIdentity, KeyStore};
 use std::sync::{Arc, OnceLock};
 use tempfile::TempDir;
 
@@ -34,7 +33,7 @@ pub(crate) fn in_test_dir() {
     });
 }
 
-pub(crate) use psec_provider::testing::InMemoryKeyStoreForTests;
+pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
 
 /// The Mbed key ids of every creation begun on `store`, failed or not.
 pub(crate) fn begun_ids(store: &InMemoryKeyStoreForTests) -> Vec<KeyId> {
@@ -148,46 +147,4 @@ pub(crate) fn aes_key(
     flags: impl FnOnce(&mut UsageFlags),
 ) -> Attributes {
     attributes(Type::Aes, bits, alg, flags)
-}
-
-/// Generates `owner`'s key `name`.
-pub(crate) fn generate(
-    provider: &MbedCryptoProvider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-) -> Result<(), ProviderError> {
-    let op = psa_generate_key::Operation {
-        key_name: name.into(),
-        attributes,
-    };
-    provider.generate_key(owner, op).map(|_| ())
-}
-
-/// Imports `data` as `owner`'s key `name`.
-pub(crate) fn import(
-    provider: &MbedCryptoProvider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-    data: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_import_key::Operation {
-        key_name: name.into(),
-        attributes,
-        data: data.into(),
-    };
-    provider.import_key(owner, op).map(|_| ())
-}
-
-/// Destroys `owner`'s key `name`.
-pub(crate) fn destroy(
-    provider: &MbedCryptoProvider,
-    owner: &Application,
-    name: &str,
-) -> Result<(), ProviderError> {
-    let op = psa_destroy_key::Operation {
-        key_name: name.into(),
-    };
-    provider.destroy_key(owner, op).map(|_| ())
 }

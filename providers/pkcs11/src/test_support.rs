@@ -17,12 +17,11 @@
 
 use crate::{Pkcs11Provider, Pkcs11Settings};
 use psec_interface::AuthType;
-use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
 use psec_interface::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, SignHash};
 use psec_interface::psa_crypto::types::key::{
     Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
 };
-use psec_provider::{Application, KeyIdentity, KeyManagement, KeyStore, ProviderError};
+use psec_provider::{Application, KeyIdentity, KeyStore};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -113,7 +112,7 @@ macro_rules! softhsm_test {
 }
 pub(crate) use softhsm_test;
 
-pub(crate) use psec_provider::testing::InMemoryKeyStoreForTests;
+pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
 
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {
@@ -202,46 +201,4 @@ pub(crate) fn rsa_key(bits: usize, alg: Algorithm) -> Attributes {
             .set_encrypt()
             .set_decrypt();
     })
-}
-
-/// Generates `owner`'s key `name`.
-pub(crate) fn generate(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-) -> Result<(), ProviderError> {
-    let op = psa_generate_key::Operation {
-        key_name: name.into(),
-        attributes,
-    };
-    provider.generate_key(owner, op).map(|_| ())
-}
-
-/// Imports `data` as `owner`'s key `name`.
-pub(crate) fn import(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-    data: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_import_key::Operation {
-        key_name: name.into(),
-        attributes,
-        data: data.into(),
-    };
-    provider.import_key(owner, op).map(|_| ())
-}
-
-/// Destroys `owner`'s key `name`.
-pub(crate) fn destroy(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-) -> Result<(), ProviderError> {
-    let op = psa_destroy_key::Operation {
-        key_name: name.into(),
-    };
-    provider.destroy_key(owner, op).map(|_| ())
 }

@@ -790,8 +790,8 @@ softhsm_test! {
         let (_, provider) = setup();
         let provider = Arc::new(provider);
         let owner = app("alice");
-        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
-        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        generate(&*provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&*provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
         let threads: Vec<_> = (0..8u8)
             .map(|thread| {
                 let provider = Arc::clone(&provider);
@@ -1592,8 +1592,8 @@ softhsm_test! {
         let (_, provider) = setup();
         let provider = Arc::new(provider);
         let owner = app("bench");
-        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
-        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        generate(&*provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&*provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
         for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
             for threads in [1usize, 8] {
                 let per_thread = 200;

@@ -1,12 +1,18 @@
-//! A key store for providers' tests: in memory, no persistence, so it can
-//! stand for the service's store in nothing but a test. Behind the
+//! What providers' tests share: a key store in memory (no persistence, so
+//! it can stand for the service's store in nothing but a test), and helpers
+//! that create and destroy keys through [`KeyManagement`]. Behind the
 //! `testing` feature, for the providers' dev-dependencies.
 #![allow(
     clippy::expect_used,
     reason = "test support: a poisoned lock fails the test"
 )]
 
-use crate::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
+use crate::{
+    Application, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, KeyStoreError,
+    ProviderError,
+};
+use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
+use psec_interface::psa_crypto::types::key::Attributes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -136,4 +142,46 @@ impl KeyStore for InMemoryKeyStoreForTests {
             .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
             .collect())
     }
+}
+
+/// Generates `owner`'s key `name`.
+pub fn generate<P: KeyManagement + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+) -> Result<(), ProviderError> {
+    let op = psa_generate_key::Operation {
+        key_name: name.into(),
+        attributes,
+    };
+    provider.generate_key(owner, op).map(|_| ())
+}
+
+/// Imports `data` as `owner`'s key `name`.
+pub fn import<P: KeyManagement + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    attributes: Attributes,
+    data: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_import_key::Operation {
+        key_name: name.into(),
+        attributes,
+        data: data.into(),
+    };
+    provider.import_key(owner, op).map(|_| ())
+}
+
+/// Destroys `owner`'s key `name`.
+pub fn destroy<P: KeyManagement + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+) -> Result<(), ProviderError> {
+    let op = psa_destroy_key::Operation {
+        key_name: name.into(),
+    };
+    provider.destroy_key(owner, op).map(|_| ())
 }

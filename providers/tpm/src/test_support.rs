@@ -11,8 +11,7 @@
 use crate::{TpmProvider, TpmSettings};
 use psec_interface::AuthType;
 use psec_interface::operations::{
-    psa_destroy_key, psa_export_public_key, psa_generate_key, psa_import_key, psa_sign_hash,
-    psa_sign_message, psa_verify_hash, psa_verify_message,
+    psa_export_public_key, psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
 use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, AsymmetricEncryption, AsymmetricSignature, Hash,
@@ -153,7 +152,7 @@ impl Drop for Swtpm {
     }
 }
 
-pub(crate) use psec_provider::testing::InMemoryKeyStoreForTests;
+pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
 
 /// A test's swtpm, key store and provider over both.
 pub(crate) struct Setup {
@@ -260,36 +259,6 @@ pub(crate) fn rsa_crypt_key(bits: usize, alg: AsymmetricEncryption) -> Attribute
     })
 }
 
-/// Generates `owner`'s key `name`.
-pub(crate) fn generate(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-) -> Result<(), ProviderError> {
-    let op = psa_generate_key::Operation {
-        key_name: name.into(),
-        attributes,
-    };
-    provider.generate_key(owner, op).map(|_| ())
-}
-
-/// Imports `data` as `owner`'s key `name`.
-pub(crate) fn import(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    attributes: Attributes,
-    data: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_import_key::Operation {
-        key_name: name.into(),
-        attributes,
-        data: data.into(),
-    };
-    provider.import_key(owner, op).map(|_| ())
-}
-
 /// Exports `owner`'s public key `name`.
 pub(crate) fn export_public(
     provider: &TpmProvider,
@@ -302,18 +271,6 @@ pub(crate) fn export_public(
     provider
         .export_public_key(owner, op)
         .map(|result| result.data)
-}
-
-/// Destroys `owner`'s key `name`.
-pub(crate) fn destroy(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-) -> Result<(), ProviderError> {
-    let op = psa_destroy_key::Operation {
-        key_name: name.into(),
-    };
-    provider.destroy_key(owner, op).map(|_| ())
 }
 
 /// Signs `hash` with `owner`'s key `name`.

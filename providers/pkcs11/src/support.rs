@@ -77,6 +77,7 @@ pub(crate) fn cipher_mechanism(cipher: Cipher) -> Option<MechanismType> {
         Cipher::EcbNoPadding => Some(MechanismType::AES_ECB),
         Cipher::CbcNoPadding => Some(MechanismType::AES_CBC),
         Cipher::CbcPkcs7 => Some(MechanismType::AES_CBC_PAD),
+        Cipher::Ctr => Some(MechanismType::AES_CTR),
         _ => None,
     }
 }
@@ -180,6 +181,7 @@ impl Support<'_> {
             MechanismType::AES_ECB,
             MechanismType::AES_CBC,
             MechanismType::AES_CBC_PAD,
+            MechanismType::AES_CTR,
         ]
         .into_iter()
         .any(|m| self.token.has(m))

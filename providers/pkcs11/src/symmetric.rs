@@ -1,6 +1,6 @@
 //! Beyond what Parsec's PKCS#11 provider offers, where the token has the
-//! mechanism: AES ciphers (ECB, CBC, CBC with PKCS#7 padding; the provider
-//! draws the IV and puts it before the ciphertext, as PSA's
+//! mechanism: AES ciphers (ECB, CBC, CBC with PKCS#7 padding, CTR; the
+//! provider draws the IV and puts it before the ciphertext, as PSA's
 //! `psa_cipher_encrypt` does), AES-GCM, HMAC (also truncated), hashing on
 //! the token, and raw ECDH.
 
@@ -11,8 +11,10 @@ use crate::token::ck_error;
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
+use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass};
+use cryptoki_sys::CK_AES_CTR_PARAMS;
 use psec_interface::ResponseStatus;
 use psec_interface::operations::{
     psa_aead_decrypt, psa_aead_encrypt, psa_cipher_decrypt, psa_cipher_encrypt, psa_hash_compare,
@@ -36,6 +38,28 @@ fn invalid(what: impl Into<String>) -> ProviderError {
 /// Compares in time independent of where the inputs differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// PSA's CTR counts with the whole 16-byte block, as a big-endian number.
+fn ctr_params(iv: [u8; BLOCK]) -> CK_AES_CTR_PARAMS {
+    CK_AES_CTR_PARAMS {
+        ulCounterBits: 128,
+        cb: iv,
+    }
+}
+
+/// The mechanism of an AES mode that takes an IV (CBC, CBC with padding,
+/// CTR). cryptoki 0.12 has no AES-CTR variant: CTR goes as a mechanism with
+/// its raw parameters, which cryptoki passes through as they are.
+fn iv_mechanism(alg: CipherAlg, iv: [u8; BLOCK], ctr: &CK_AES_CTR_PARAMS) -> Mechanism<'_> {
+    match alg {
+        CipherAlg::CbcPkcs7 => Mechanism::AesCbcPad(iv),
+        CipherAlg::Ctr => Mechanism::VendorDefined(VendorDefinedMechanism::new(
+            MechanismType::AES_CTR,
+            Some(ctr),
+        )),
+        _ => Mechanism::AesCbc(iv),
+    }
 }
 
 fn invalid_signature(what: impl Into<String>) -> ProviderError {
@@ -125,11 +149,8 @@ impl Cipher for Pkcs11Provider {
                 key.session
                     .generate_random_slice(&mut iv)
                     .map_err(ck_error("drawing an IV"))?;
-                let mechanism = if op.alg == CipherAlg::CbcPkcs7 {
-                    Mechanism::AesCbcPad(iv)
-                } else {
-                    Mechanism::AesCbc(iv)
-                };
+                let ctr = ctr_params(iv);
+                let mechanism = iv_mechanism(op.alg, iv, &ctr);
                 let body = key
                     .session
                     .encrypt(&mechanism, secret, &op.plaintext)
@@ -174,14 +195,11 @@ impl Cipher for Pkcs11Provider {
                 .ciphertext
                 .split_first_chunk::<BLOCK>()
                 .ok_or_else(|| invalid("the ciphertext is shorter than its IV"))?;
-            if body.len() % BLOCK != 0 {
+            if op.alg != CipherAlg::Ctr && body.len() % BLOCK != 0 {
                 return Err(invalid("the ciphertext is not a whole number of blocks"));
             }
-            let mechanism = if op.alg == CipherAlg::CbcPkcs7 {
-                Mechanism::AesCbcPad(*iv)
-            } else {
-                Mechanism::AesCbc(*iv)
-            };
+            let ctr = ctr_params(*iv);
+            let mechanism = iv_mechanism(op.alg, *iv, &ctr);
             key.session
                 .decrypt(&mechanism, secret, body)
                 .map_err(failed)?

@@ -134,6 +134,22 @@ pub(crate) fn restart(store: &Arc<InMemoryKeyStoreForTests>) -> Pkcs11Provider {
     Pkcs11Provider::new(PROVIDER_NAME.into(), store, settings()).expect("a provider")
 }
 
+/// A Mbed Crypto provider over an in-memory store, to check results
+/// across providers. Mbed TLS keeps key files in the working directory, so
+/// this moves the (child) test process into a temporary directory, which
+/// lives as long as the returned guard.
+pub(crate) fn mbed_provider() -> (tempfile::TempDir, Arc<dyn psec_provider::Provider>) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::env::set_current_dir(dir.path()).expect("moving into it");
+    let mbed = psec_provider_mbed_crypto::build(
+        "mbed".into(),
+        Arc::new(InMemoryKeyStoreForTests::default()),
+        psec_provider_mbed_crypto::MbedCryptoSettings::default(),
+    )
+    .expect("a Mbed Crypto provider");
+    (dir, mbed)
+}
+
 /// An application authenticated directly.
 pub(crate) fn app(name: &str) -> Application {
     Application::new(AuthType::Direct, name)

@@ -319,9 +319,14 @@ softhsm_test! {
             Use,
             attributes(Type::Aes, 256, Cipher::CbcPkcs7.into(), |_| {})
         ));
-        assert!(!check(
+        assert!(check(
             Use,
             attributes(Type::Aes, 256, Cipher::Ctr.into(), |_| {})
+        ));
+        // No PKCS#11 mechanism this provider uses does CFB.
+        assert!(!check(
+            Use,
+            attributes(Type::Aes, 256, Cipher::Cfb.into(), |_| {})
         ));
         let public = attributes(Type::RsaPublicKey, 2048, rsa_any_pkcs1(), |_| {});
         assert!(check(Import, public));
@@ -1080,6 +1085,48 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    fn aes_ctr_matches_the_sp_800_38a_vector_and_takes_any_length() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        // NIST SP 800-38A, F.5.1 and F.5.2 (CTR-AES128), first two blocks.
+        let key = hex("2b7e151628aed2a6abf7158809cf4f3c");
+        import(&provider, &owner, "ctr", aes_key(0, Cipher::Ctr.into()), &key).unwrap();
+        let counter = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+        let plaintext = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51");
+        let expected = hex("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff");
+        let mut sent = counter.clone();
+        sent.extend_from_slice(&expected);
+        assert_eq!(
+            cipher_decrypt(&provider, &owner, "ctr", Cipher::Ctr, &sent).unwrap(),
+            plaintext
+        );
+
+        // A stream mode: any length, the IV first, nothing added.
+        let message = b"thirty-seven bytes, not whole blocks!";
+        let a = cipher_encrypt(&provider, &owner, "ctr", Cipher::Ctr, message).unwrap();
+        let b = cipher_encrypt(&provider, &owner, "ctr", Cipher::Ctr, message).unwrap();
+        assert_eq!(a.len(), 16 + message.len());
+        assert_ne!(a[..16], b[..16], "a fresh IV each time");
+        assert_eq!(cipher_decrypt(&provider, &owner, "ctr", Cipher::Ctr, &a).unwrap(), message);
+
+        // The same key in Mbed Crypto reads the token's ciphertext.
+        let (_dir, mbed) = mbed_provider();
+        let mbed_keys = mbed.key_management().unwrap();
+        import(mbed_keys, &owner, "ctr", aes_key(0, Cipher::Ctr.into()), &key).unwrap();
+        let op = psa_cipher_decrypt::Operation {
+            key_name: "ctr".into(),
+            alg: Cipher::Ctr,
+            ciphertext: a,
+        };
+        let plain = mbed.cipher().unwrap().cipher_decrypt(&owner, op).unwrap().plaintext;
+        assert_eq!(&plain[..], message);
+
+        let error = cipher_decrypt(&provider, &owner, "ctr", Cipher::Ctr, &[0; 15]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidArgument, "{error}");
+    }
+}
+
+softhsm_test! {
     fn aes_gcm_seals_and_opens_and_a_bad_tag_is_an_invalid_signature() {
         let (_, provider) = setup();
         let owner = app("alice");
@@ -1279,15 +1326,7 @@ softhsm_test! {
 
 softhsm_test! {
     fn imported_ec_key_pairs_match_mbed_crypto_and_sign_for_it() {
-        // Mbed TLS keeps its key files in the working directory.
-        let dir = tempfile::tempdir().unwrap();
-        std::env::set_current_dir(dir.path()).unwrap();
-        let mbed = psec_provider_mbed_crypto::build(
-            "mbed".into(),
-            Arc::new(InMemoryKeyStoreForTests::default()),
-            psec_provider_mbed_crypto::MbedCryptoSettings::default(),
-        )
-        .unwrap();
+        let (_dir, mbed) = mbed_provider();
         let mbed_keys = mbed.key_management().unwrap();
         let mbed_signing = mbed.asymmetric_signing().unwrap();
         let (store, provider) = setup();
@@ -1368,15 +1407,7 @@ softhsm_test! {
 
 softhsm_test! {
     fn signatures_verify_in_mbed_crypto_and_its_ciphertexts_decrypt_here() {
-        // Mbed TLS keeps its key files in the working directory.
-        let dir = tempfile::tempdir().unwrap();
-        std::env::set_current_dir(dir.path()).unwrap();
-        let mbed = psec_provider_mbed_crypto::build(
-            "mbed".into(),
-            Arc::new(InMemoryKeyStoreForTests::default()),
-            psec_provider_mbed_crypto::MbedCryptoSettings::default(),
-        )
-        .unwrap();
+        let (_dir, mbed) = mbed_provider();
         let (_, provider) = setup();
         let owner = app("alice");
         let ec_public = |bits| {

@@ -21,7 +21,7 @@ const MAX_IDLE_SESSIONS: usize = 32;
 
 /// Every mechanism this provider uses; what the token has of these decides
 /// what the provider offers.
-const USED_MECHANISMS: [MechanismType; 23] = [
+const USED_MECHANISMS: [MechanismType; 24] = [
     MechanismType::RSA_PKCS_KEY_PAIR_GEN,
     MechanismType::RSA_PKCS,
     MechanismType::RSA_PKCS_PSS,
@@ -38,6 +38,7 @@ const USED_MECHANISMS: [MechanismType; 23] = [
     MechanismType::AES_ECB,
     MechanismType::AES_CBC,
     MechanismType::AES_CBC_PAD,
+    MechanismType::AES_CTR,
     MechanismType::AES_GCM,
     MechanismType::GENERIC_SECRET_KEY_GEN,
     MechanismType::SHA1_HMAC,

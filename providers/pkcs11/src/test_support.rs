@@ -96,6 +96,38 @@ pub(crate) fn init_token(conf: &Path, label: &str) {
     assert!(status.status.success(), "{status:?}");
 }
 
+/// Marks the user PIN of every token of this (child) process's SoftHSM2 as
+/// locked, before the library is loaded.
+///
+/// SoftHSM2 counts no wrong PINs, so it never locks one itself, but at
+/// login it honours the CKF_USER_PIN_LOCKED flag kept in the token's file:
+/// with the flag set it is a token whose PIN is locked, as a hardware token
+/// is after too many wrong tries. The file is a list of attributes, each a
+/// big-endian u64 type, a u64 kind (2 for a number) and the value; the
+/// token flags are SoftHSM2's vendor attribute 0x8000534b.
+pub(crate) fn lock_user_pins() {
+    const TOKEN_FLAGS: [u8; 16] = [0, 0, 0, 0, 0x80, 0, 0x53, 0x4b, 0, 0, 0, 0, 0, 0, 0, 2];
+    const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;
+    let conf = std::env::var("SOFTHSM2_CONF").expect("a SoftHSM2 test process");
+    let conf = std::fs::read_to_string(conf).expect("reading softhsm2.conf");
+    let tokens = conf
+        .lines()
+        .find_map(|line| line.strip_prefix("directories.tokendir = "))
+        .expect("a token directory in softhsm2.conf");
+    for token in std::fs::read_dir(tokens).expect("the token directory") {
+        let file = token.expect("a token").path().join("token.object");
+        let mut bytes = std::fs::read(&file).expect("reading token.object");
+        let at = bytes
+            .windows(TOKEN_FLAGS.len())
+            .position(|window| window == TOKEN_FLAGS)
+            .expect("the token flags in token.object")
+            + TOKEN_FLAGS.len();
+        let value: &mut [u8; 8] = (&mut bytes[at..at + 8]).try_into().expect("8 bytes");
+        *value = (u64::from_be_bytes(*value) | CKF_USER_PIN_LOCKED).to_be_bytes();
+        std::fs::write(&file, bytes).expect("writing token.object");
+    }
+}
+
 /// A test on a SoftHSM2 token labelled `psec-test`, in its own process.
 macro_rules! softhsm_test {
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {

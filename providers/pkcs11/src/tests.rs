@@ -166,6 +166,18 @@ softhsm_test! {
     }
 }
 
+softhsm_test! {
+    fn a_locked_pin_is_a_start_up_error_that_says_how_to_unlock_it() {
+        lock_user_pins();
+        let store = Arc::new(InMemoryKeyStoreForTests::default());
+        let error = Pkcs11Provider::new("p".into(), store, settings()).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("user PIN") && text.contains("is locked"), "{text}");
+        assert!(text.contains("psec-test") && text.contains("SO PIN"), "{text}");
+        assert!(!text.contains(USER_PIN), "{text}");
+    }
+}
+
 #[test]
 fn no_initialised_token_is_a_start_up_error() {
     on_softhsm(

@@ -267,7 +267,7 @@ pub struct Pkcs11Config {
     pub serial_number: Option<String>,
     /// User PIN, "str:..." or "hex:...".
     pub user_pin: Option<String>,
-    /// Do public key operations in software.
+    /// Verify and encrypt to public keys in software (Mbed TLS).
     #[serde(default)]
     pub software_public_operations: bool,
     /// Allow PsaExportKey.

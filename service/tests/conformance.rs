@@ -459,4 +459,5 @@ macro_rules! conformance_suite {
 
 conformance_suite!(mbed_crypto, Backend::MbedCrypto);
 conformance_suite!(pkcs11, Backend::Pkcs11);
+conformance_suite!(pkcs11_software_public, Backend::Pkcs11SoftwarePublic);
 conformance_suite!(tpm, Backend::Tpm);

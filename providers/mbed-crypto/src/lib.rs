@@ -19,6 +19,10 @@
 //! | random | Mbed TLS's CTR-DRBG, up to 1 MiB a request |
 //! | CanDoCrypto | answered from the table of what is supported |
 //!
+//! Other providers may verify signatures and encrypt with public keys they
+//! hold as data through [`public_key`], as the PKCS#11 provider does with
+//! `software_public_operations`.
+//!
 //! RSA keys are 1024 to 4096 bits. Whether deprecated primitives (MD5,
 //! SHA-1, ...) may be used is the service's policy, not the provider's.
 //!
@@ -70,6 +74,7 @@ mod keys;
 mod mac;
 mod policy;
 mod provider;
+pub mod public_key;
 mod random;
 mod signing;
 mod support;

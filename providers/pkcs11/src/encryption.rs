@@ -88,6 +88,12 @@ impl AsymmetricEncryption for Pkcs11Provider {
         op: psa_asymmetric_encrypt::Operation,
     ) -> Outcome<psa_asymmetric_encrypt::Result> {
         let key = self.use_key(app, &op.key_name, Some(Usage::Encrypt), Some(op.alg.into()))?;
+        #[cfg(feature = "software-public-operations")]
+        if self.software_public_operations {
+            let ciphertext =
+                self.encrypt_in_software(&key, op.alg, &op.plaintext, op.salt.as_deref())?;
+            return Ok(psa_asymmetric_encrypt::Result { ciphertext });
+        }
         self.check_encryption(&key, op.alg)?;
         let mechanism = mechanism(op.alg, op.salt.as_deref())?;
         let public = key.public()?;

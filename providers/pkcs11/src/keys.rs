@@ -551,7 +551,7 @@ impl Pkcs11Provider {
     }
 
     /// The public key of `key` in PSA's format.
-    fn public_key_data(&self, key: &OpenKey<'_>) -> Outcome<Vec<u8>> {
+    pub(crate) fn public_key_data(&self, key: &OpenKey<'_>) -> Outcome<Vec<u8>> {
         if is_symmetric(key.attributes.key_type) {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is a symmetric key: it has no public key",

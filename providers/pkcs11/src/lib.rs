@@ -78,6 +78,8 @@ mod provider;
 mod random;
 mod settings;
 mod signing;
+#[cfg(feature = "software-public-operations")]
+mod software;
 mod support;
 mod symmetric;
 #[cfg(test)]

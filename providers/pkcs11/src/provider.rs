@@ -27,6 +27,14 @@ pub struct Pkcs11Provider {
     token: Token,
     /// Whether PsaExportKey is offered.
     allow_export: bool,
+    /// Whether signatures are verified and data encrypted to public keys
+    /// in software (see `software.rs`). Always false without the
+    /// `software-public-operations` feature.
+    #[cfg_attr(
+        not(feature = "software-public-operations"),
+        allow(dead_code, reason = "read only by the feature's code")
+    )]
+    pub(crate) software_public_operations: bool,
 }
 
 impl fmt::Debug for Pkcs11Provider {
@@ -57,11 +65,14 @@ impl Pkcs11Provider {
         key_store: Arc<dyn KeyStore>,
         settings: Pkcs11Settings,
     ) -> Result<Self, ProviderError> {
-        if settings.software_public_operations {
-            log::info!(
-                "{name}: software_public_operations is accepted, but public key operations \
-                 are done on the token"
-            );
+        if settings.software_public_operations && !cfg!(feature = "software-public-operations") {
+            return Err(ProviderError::backend(
+                psec_interface::ResponseStatus::PsaErrorNotSupported,
+                format!(
+                    "{name}: software_public_operations = true needs psec-provider-pkcs11 built \
+                     with its `software-public-operations` feature; set it to false or rebuild"
+                ),
+            ));
         }
         let token = Token::open(&settings)?;
         let provider = Pkcs11Provider {
@@ -69,6 +80,7 @@ impl Pkcs11Provider {
             key_store,
             token,
             allow_export: settings.allow_export,
+            software_public_operations: settings.software_public_operations,
         };
         provider.recover()?;
         if settings.user_pin.is_some() {

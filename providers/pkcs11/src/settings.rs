@@ -31,9 +31,10 @@ pub struct Pkcs11Settings {
     pub token: TokenChoice,
     /// The user PIN, as bytes; `None` logs in to no token.
     pub user_pin: Option<Zeroizing<Vec<u8>>>,
-    /// Whether public key operations may be done in software. Accepted for
-    /// compatibility with Parsec's configuration; this provider does them
-    /// on the token in every case.
+    /// Whether signatures are verified, and data encrypted to public keys,
+    /// in software (Mbed TLS) instead of on the token. Needs the
+    /// `software-public-operations` feature; without it, setting this is a
+    /// start-up error.
     pub software_public_operations: bool,
     /// Whether PsaExportKey is offered (for keys whose policy allows it).
     pub allow_export: bool,

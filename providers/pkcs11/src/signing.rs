@@ -138,6 +138,10 @@ impl Pkcs11Provider {
         hash: &[u8],
         signature: &[u8],
     ) -> Outcome<()> {
+        #[cfg(feature = "software-public-operations")]
+        if self.software_public_operations {
+            return self.verify_hash_in_software(key, alg, hash, signature);
+        }
         self.supported(key, alg)?;
         let (mechanism, data) = signing_input(alg, hash)?;
         let public = key.public()?;
@@ -218,6 +222,11 @@ impl AsymmetricSigning for Pkcs11Provider {
             Some(Usage::VerifyMessage),
             Some(op.alg.into()),
         )?;
+        #[cfg(feature = "software-public-operations")]
+        if self.software_public_operations {
+            self.verify_message_in_software(&key, op.alg, &op.message, &op.signature)?;
+            return Ok(psa_verify_message::Result {});
+        }
         let hash = self.digest(&key, op.alg, &op.message)?;
         self.verify(&key, op.alg, &hash, &op.signature)?;
         Ok(psa_verify_message::Result {})

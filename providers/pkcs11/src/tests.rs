@@ -904,6 +904,128 @@ softhsm_test! {
     }
 }
 
+/// The test provider with `software_public_operations` set.
+#[cfg(feature = "software-public-operations")]
+fn software_public_provider() -> Pkcs11Provider {
+    let store = Arc::new(InMemoryKeyStoreForTests::default());
+    let settings = settings().with_software_public_operations(true);
+    Pkcs11Provider::new(PROVIDER_NAME.into(), store, settings).unwrap()
+}
+
+#[cfg(feature = "software-public-operations")]
+softhsm_test! {
+    fn with_software_public_operations_token_signatures_verify_and_bad_ones_do_not() {
+        let provider = software_public_provider();
+        let owner = app("alice");
+        let cases = [
+            ("ec", ecc_key(256), ecdsa(Hash::Sha256)),
+            ("ec384", ecc_key(384), ecdsa(Hash::Sha384)),
+            ("pkcs1", rsa_key(2048, pkcs1(Hash::Sha256).into()), pkcs1(Hash::Sha256)),
+            ("pss", rsa_key(2048, pss(Hash::Sha256).into()), pss(Hash::Sha256)),
+        ];
+        for (name, key, alg) in cases {
+            generate(&provider, &owner, name, key).unwrap();
+            let hash_alg = match alg.hash() {
+                Some(SignHash::Specific(hash)) => hash,
+                _ => unreachable!(),
+            };
+            let digest = vec![0x42; hash_alg.hash_length()];
+            let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
+            verify_hash(&provider, &owner, name, alg, &digest, &signature).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut wrong = signature.clone();
+            wrong[5] ^= 1;
+            let error = verify_hash(&provider, &owner, name, alg, &digest, &wrong).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}: {error}");
+
+            let message = b"signed on the token, checked in software";
+            let signature = provider
+                .sign_message(
+                    &owner,
+                    psa_sign_message::Operation {
+                        key_name: name.into(),
+                        alg,
+                        message: message.to_vec().into(),
+                    },
+                )
+                .unwrap()
+                .signature;
+            let verify = |message: &[u8]| {
+                provider.verify_message(
+                    &owner,
+                    psa_verify_message::Operation {
+                        key_name: name.into(),
+                        alg,
+                        message: message.to_vec().into(),
+                        signature: signature.clone(),
+                    },
+                )
+            };
+            verify(message).unwrap();
+            let error = verify(b"another message").unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}: {error}");
+        }
+        // The key's policy still rules: no verify_hash flag, no verifying.
+        let sign_only = attributes(Type::RsaKeyPair, 2048, pkcs1(Hash::Sha256).into(), |flags| {
+            flags.set_sign_hash();
+        });
+        generate(&provider, &owner, "sign-only", sign_only).unwrap();
+        let signature = sign_hash(&provider, &owner, "sign-only", pkcs1(Hash::Sha256), &[1; 32]).unwrap();
+        let error =
+            verify_hash(&provider, &owner, "sign-only", pkcs1(Hash::Sha256), &[1; 32], &signature)
+                .unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+    }
+}
+
+#[cfg(feature = "software-public-operations")]
+softhsm_test! {
+    fn with_software_public_operations_oaep_labels_work_though_the_token_takes_none() {
+        // SoftHSM2 refuses OAEP labels (see rsa_pkcs1_and_oaep_sha1_...):
+        // a labelled ciphertext can only have been made in software. The
+        // same private key in Mbed Crypto opens it.
+        let dir = tempfile::tempdir().unwrap();
+        let (der, _) = openssl_rsa_key(dir.path(), 2048);
+        let provider = software_public_provider();
+        let (_mbed_dir, mbed) = mbed_provider();
+        let owner = app("alice");
+        #[allow(deprecated, reason = "the OAEP hash SoftHSM2 takes")]
+        let alg = Encryption::RsaOaep { hash_alg: Hash::Sha1 };
+        let key = attributes(Type::RsaKeyPair, 0, alg.into(), |flags| {
+            flags.set_encrypt().set_decrypt();
+        });
+        import(&provider, &owner, "rsa", key, &der).unwrap();
+        import(mbed.key_management().unwrap(), &owner, "rsa", key, &der).unwrap();
+        let ciphertext = provider
+            .asymmetric_encrypt(
+                &owner,
+                psa_asymmetric_encrypt::Operation {
+                    key_name: "rsa".into(),
+                    alg,
+                    plaintext: b"secret".to_vec().into(),
+                    salt: Some(b"label".to_vec().into()),
+                },
+            )
+            .unwrap()
+            .ciphertext;
+        assert_eq!(ciphertext.len(), 256);
+        let plaintext = mbed
+            .asymmetric_encryption()
+            .unwrap()
+            .asymmetric_decrypt(
+                &owner,
+                psa_asymmetric_decrypt::Operation {
+                    key_name: "rsa".into(),
+                    alg,
+                    ciphertext,
+                    salt: Some(b"label".to_vec().into()),
+                },
+            )
+            .unwrap()
+            .plaintext;
+        assert_eq!(&plaintext[..], b"secret");
+    }
+}
+
 softhsm_test! {
     fn encryption_needs_its_usage_flags_and_a_matching_algorithm() {
         let (_, provider) = setup();

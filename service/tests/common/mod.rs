@@ -68,6 +68,9 @@ pub enum Backend {
     MbedCrypto,
     /// A SoftHSM2 token made for the test, through PKCS#11.
     Pkcs11,
+    /// The same, with `software_public_operations = true`: signatures
+    /// verified and data encrypted to public keys in Mbed TLS.
+    Pkcs11SoftwarePublic,
     /// A swtpm of the test's own, on a free loopback port.
     Tpm,
 }
@@ -149,7 +152,7 @@ impl Backend {
     pub fn provider_id(self) -> ProviderId {
         match self {
             Backend::MbedCrypto => ProviderId::MbedCrypto,
-            Backend::Pkcs11 => ProviderId::Pkcs11,
+            Backend::Pkcs11 | Backend::Pkcs11SoftwarePublic => ProviderId::Pkcs11,
             Backend::Tpm => ProviderId::Tpm,
         }
     }
@@ -175,12 +178,14 @@ impl Backend {
                     vec![child],
                 )
             }
-            Backend::Pkcs11 => {
+            Backend::Pkcs11 | Backend::Pkcs11SoftwarePublic => {
                 let conf = softhsm2_token(dir);
+                let software = self == Backend::Pkcs11SoftwarePublic;
                 (
                     format!(
                         "[[provider]]\nprovider_type = \"Pkcs11\"\nkey_info_manager = \"sqlite-manager\"\n\
-                         library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"str:123456\"\nallow_export = true\n"
+                         library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"str:123456\"\nallow_export = true\n\
+                         software_public_operations = {software}\n"
                     ),
                     vec![("SOFTHSM2_CONF".into(), conf.display().to_string())],
                     Vec::new(),

@@ -4,7 +4,9 @@
 # measures Ping and ECDSA P-256 sign-hash round trips at 1 and 8 clients
 # beside the same signature done in-process with psa-crypto.
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
-# (ci/softhsm2-token.sh) and signs through the PKCS#11 provider;
+# (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
+# and RSA-2048), then, psecd stopped, makes the same signatures in-process
+# through cryptoki on the same token;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -73,6 +75,12 @@ until [ -S "$work/parsec.sock" ]; do
 done
 step "benchmark, $iterations operations per client"
 (cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}")
+if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    step "cryptoki in-process, on the same SoftHSM2 token"
+    "$PSEC_ROOT/target/release/psec-bench" in-process-pkcs11 \
+        /usr/lib/softhsm/libsofthsm2.so 123456 "$iterations"
+fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.
     kill "$pid" && wait "$pid" 2>/dev/null || true

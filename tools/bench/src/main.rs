@@ -4,9 +4,14 @@
 //! Usage: `psec-bench <socket> [iterations] [mbed-crypto|pkcs11|tpm]`,
 //! against a running psecd with that provider and the Direct authenticator
 //! (`ci/bench.sh` starts one); or `psec-bench in-process-tpm <tcti>
-//! [iterations]`, the TPM provider called in-process on the same TPM. For each case it runs 1 and 8 client threads, each doing
-//! `iterations` operations, and prints the latency percentiles and the
-//! total throughput.
+//! [iterations]`, the TPM provider called in-process on the same TPM; or
+//! `psec-bench in-process-pkcs11 <library> <user PIN> [iterations]`, the
+//! same signatures made straight through cryptoki on the same token. For
+//! each case it runs 1 and 8 client threads, each doing `iterations`
+//! operations, and prints the latency percentiles and the total
+//! throughput. A case in which any operation fails makes it exit non-zero.
+
+mod pkcs11;
 
 use psa_crypto::operations::{asym_signature, key_management};
 use psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
@@ -35,33 +40,49 @@ fn p256_attributes(lifetime: Lifetime) -> Attributes {
     }
 }
 
-/// Runs `op` `iterations` times on each of `threads` threads; returns every
-/// latency and the wall time.
-fn measure<F>(threads: usize, iterations: usize, op: F) -> (Vec<Duration>, Duration)
+/// What one case gave: every latency, the wall time, and how many of the
+/// operations failed.
+struct Measured {
+    latencies: Vec<Duration>,
+    wall: Duration,
+    failures: usize,
+}
+
+/// Runs `op` `iterations` times on each of `threads` threads.
+fn measure<F, E>(threads: usize, iterations: usize, op: F) -> Measured
 where
-    F: Fn() + Sync,
+    F: Fn() -> Result<(), E> + Sync,
 {
     let started = Instant::now();
-    let latencies = std::thread::scope(|scope| {
+    let per_thread = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    (0..iterations)
+                    let mut failures = 0;
+                    let latencies = (0..iterations)
                         .map(|_| {
                             let t = Instant::now();
-                            op();
+                            failures += usize::from(op().is_err());
                             t.elapsed()
                         })
-                        .collect::<Vec<_>>()
+                        .collect::<Vec<_>>();
+                    (latencies, failures)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_else(|_| (Vec::new(), iterations)))
             .collect::<Vec<_>>()
     });
-    (latencies, started.elapsed())
+    let wall = started.elapsed();
+    let failures = per_thread.iter().map(|(_, failed)| failed).sum();
+    let latencies = per_thread.into_iter().flat_map(|(l, _)| l).collect();
+    Measured {
+        latencies,
+        wall,
+        failures,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
@@ -69,15 +90,41 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
-fn report(name: &str, threads: usize, (mut latencies, wall): (Vec<Duration>, Duration)) {
+/// Runs one case, unless `PSEC_BENCH_ONLY` is set and not part of its
+/// name (to profile one case, say).
+fn run_case<F, E>(name: &str, threads: usize, iterations: usize, op: F) -> Result<(), String>
+where
+    F: Fn() -> Result<(), E> + Sync,
+{
+    match std::env::var("PSEC_BENCH_ONLY") {
+        Ok(only) if !name.contains(&only) => Ok(()),
+        _ => report(name, threads, measure(threads, iterations, op)),
+    }
+}
+
+/// Prints a line of figures; a case where any operation failed is an
+/// error, so that no figure stands for failures.
+fn report(name: &str, threads: usize, measured: Measured) -> Result<(), String> {
+    let Measured {
+        mut latencies,
+        wall,
+        failures,
+    } = measured;
     latencies.sort();
     let ops = latencies.len() as f64 / wall.as_secs_f64();
     println!(
-        "{name:<34} {threads:>2} client(s): p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} ops/s",
+        "{name:<38} {threads:>2} client(s): p50 {:>8.1} µs  p99 {:>8.1} µs  {:>9.0} ops/s",
         percentile(&latencies, 50).as_secs_f64() * 1e6,
         percentile(&latencies, 99).as_secs_f64() * 1e6,
         ops
     );
+    if failures == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}, {threads} client(s): {failures} operations failed"
+        ))
+    }
 }
 
 fn ping_request_bytes() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -128,36 +175,69 @@ fn in_process_tpm(tcti: &str, iterations: usize) -> Result<(), Box<dyn std::erro
     )?;
     let signer = provider.asymmetric_signing().ok_or("no signing")?;
     let sign = || {
-        let _ = signer.sign_hash(
-            &app,
-            psa_sign_hash::Operation {
-                key_name: "bench-p256".into(),
-                alg: ALG,
-                hash: vec![0x5a; 32],
-            },
-        );
+        signer
+            .sign_hash(
+                &app,
+                psa_sign_hash::Operation {
+                    key_name: "bench-p256".into(),
+                    alg: ALG,
+                    hash: vec![0x5a; 32],
+                },
+            )
+            .map(drop)
     };
     println!("{iterations} operations per thread");
+    let mut outcome = Ok(());
     for threads in [1, 8] {
-        report(
+        outcome = outcome.and(run_case(
             "ECDSA P-256 sign-hash, TPM in-process",
             threads,
-            measure(threads, iterations, sign),
-        );
+            iterations,
+            sign,
+        ));
     }
     let _ = std::fs::remove_dir_all(dir);
-    Ok(())
+    Ok(outcome?)
+}
+
+/// RSA PKCS#1 v1.5 with SHA-256, as sign-hash.
+const RSA_ALG: AsymmetricSignature = AsymmetricSignature::RsaPkcs1v15Sign {
+    hash_alg: psa_crypto::types::algorithm::SignHash::Specific(Hash::Sha256),
+};
+
+fn rsa2048_attributes() -> Attributes {
+    let mut usage = UsageFlags::default();
+    let _ = usage.set_sign_hash().set_verify_hash();
+    Attributes {
+        lifetime: Lifetime::Persistent,
+        key_type: Type::RsaKeyPair,
+        bits: 2048,
+        policy: Policy {
+            usage_flags: usage,
+            permitted_algorithms: RSA_ALG.into(),
+        },
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let socket = args
-        .next()
-        .ok_or("usage: psec-bench <socket> [iterations] [provider] | psec-bench in-process-tpm <tcti> [iterations]")?;
+    let socket = args.next().ok_or(
+        "usage: psec-bench <socket> [iterations] [provider] | \
+         psec-bench in-process-tpm <tcti> [iterations] | \
+         psec-bench in-process-pkcs11 <library> <user PIN> [iterations]",
+    )?;
     if socket == "in-process-tpm" {
         let tcti = args.next().ok_or("in-process-tpm needs a TCTI")?;
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(200);
         return in_process_tpm(&tcti, iterations);
+    }
+    if socket == "in-process-pkcs11" {
+        let library = args
+            .next()
+            .ok_or("in-process-pkcs11 needs a library path")?;
+        let pin = args.next().ok_or("in-process-pkcs11 needs the user PIN")?;
+        let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+        return pkcs11::in_process(&library, &pin, iterations);
     }
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
     let provider = match args.next().as_deref() {
@@ -178,6 +258,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = client();
     let _ = setup.psa_destroy_key("bench-p256");
     setup.psa_generate_key("bench-p256", p256_attributes(Lifetime::Persistent))?;
+    // RSA-2048 through the PKCS#11 provider, beside the in-process
+    // cryptoki figures of `in-process-pkcs11`.
+    let rsa = provider == ProviderId::Pkcs11;
+    if rsa {
+        let _ = setup.psa_destroy_key("bench-rsa2048");
+        setup.psa_generate_key("bench-rsa2048", rsa2048_attributes())?;
+    }
     let hash = vec![0x5a; 32];
 
     psa_crypto::init()?;
@@ -190,41 +277,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The same Ping as bytes prepared once, sent on a bare socket: psecd and
     // the kernel alone, without the client library's work.
     let ping = ping_request_bytes()?;
+    let mut outcome = Ok(());
     for threads in [1, 8] {
-        report(
-            "Ping through psecd",
-            threads,
-            measure(threads, iterations, || {
-                let _ = client().ping();
-            }),
-        );
-        report(
-            "Ping, bare socket",
-            threads,
-            measure(threads, iterations, || {
-                let _ = bare_round_trip(&socket, &ping);
-            }),
-        );
-        report(
+        outcome = outcome.and(run_case("Ping through psecd", threads, iterations, || {
+            client().ping().map(drop)
+        }));
+        outcome = outcome.and(run_case("Ping, bare socket", threads, iterations, || {
+            bare_round_trip(&socket, &ping).map(drop)
+        }));
+        outcome = outcome.and(run_case(
             "ECDSA P-256 sign-hash, psecd",
             threads,
-            measure(threads, iterations, || {
-                let _ = client().psa_sign_hash("bench-p256", &hash, ALG);
-            }),
-        );
-        report(
+            iterations,
+            || client().psa_sign_hash("bench-p256", &hash, ALG).map(drop),
+        ));
+        if rsa {
+            outcome = outcome.and(run_case(
+                "RSA-2048 PKCS#1 v1.5 sign-hash, psecd",
+                threads,
+                iterations,
+                || {
+                    client()
+                        .psa_sign_hash("bench-rsa2048", &hash, RSA_ALG)
+                        .map(drop)
+                },
+            ));
+        }
+        outcome = outcome.and(run_case(
             "ECDSA P-256 sign-hash, psa-crypto",
             threads,
-            measure(threads, iterations, || {
+            iterations,
+            || {
                 let mut signature = [0u8; 64];
                 // Mbed TLS is built without thread support: one call at a
                 // time, as psecd's Mbed Crypto provider does it.
                 let _held = mbed_lock.lock();
-                let _ = asym_signature::sign_hash(local_key, ALG, &hash, &mut signature);
-            }),
-        );
+                asym_signature::sign_hash(local_key, ALG, &hash, &mut signature).map(drop)
+            },
+        ));
     }
     setup.psa_destroy_key("bench-p256")?;
+    if rsa {
+        setup.psa_destroy_key("bench-rsa2048")?;
+    }
     // The in-process key is volatile: it goes with the process.
-    Ok(())
+    Ok(outcome?)
 }

@@ -96,10 +96,8 @@ impl AsymmetricEncryption for Pkcs11Provider {
         }
         self.check_encryption(&key, op.alg)?;
         let mechanism = mechanism(op.alg, op.salt.as_deref())?;
-        let public = key.public()?;
         let ciphertext = key
-            .session
-            .encrypt(&mechanism, public, &op.plaintext)
+            .public(|public| key.session.encrypt(&mechanism, public, &op.plaintext))?
             .map_err(failed(
                 format!("encrypting with key `{}`", key.name),
                 op.salt.as_deref(),
@@ -115,10 +113,8 @@ impl AsymmetricEncryption for Pkcs11Provider {
         let key = self.use_key(app, &op.key_name, Some(Usage::Decrypt), Some(op.alg.into()))?;
         self.check_encryption(&key, op.alg)?;
         let mechanism = mechanism(op.alg, op.salt.as_deref())?;
-        let private = key.private()?;
         let plaintext = key
-            .session
-            .decrypt(&mechanism, private, &op.ciphertext)
+            .private(|private| key.session.decrypt(&mechanism, private, &op.ciphertext))?
             .map_err(decrypt_failed(
                 format!("decrypting with key `{}`", key.name),
                 op.salt.as_deref(),

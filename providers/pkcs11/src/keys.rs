@@ -10,6 +10,7 @@ use crate::Pkcs11Provider;
 use crate::der::{self, RsaPrivateKey};
 use crate::support::curve_params;
 use crate::token::{PooledSession, ck_error};
+use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::Session;
@@ -100,53 +101,93 @@ pub(crate) struct OpenKey<'a> {
     pub(crate) session: PooledSession<'a>,
 }
 
+/// What an operation on a token object gave.
+pub(crate) type CkResult<T> = cryptoki::error::Result<T>;
+
 impl OpenKey<'_> {
-    fn object(&self, class: ObjectClass) -> Outcome<ObjectHandle> {
+    /// Runs `op` on this key's object of `class`. A handle known from an
+    /// earlier use whose object went behind the provider's back (the token
+    /// calls the handle invalid) is forgotten, and `op` runs once more on
+    /// the object searched for afresh.
+    fn with_object<T>(
+        &self,
+        class: ObjectClass,
+        op: impl Fn(ObjectHandle) -> CkResult<T>,
+    ) -> Outcome<CkResult<T>> {
+        let token = self.session.token;
+        if let Some(handle) = token.known_handle(&self.id, class) {
+            match op(handle) {
+                Err(CkError::Pkcs11(
+                    RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid,
+                    _,
+                )) => {
+                    token.forget_handles(&self.id);
+                }
+                done => return Ok(done),
+            }
+        }
+        Ok(op(self.find_object(class)?))
+    }
+
+    /// Searches the token for this key's object of `class`, and remembers
+    /// its handle.
+    fn find_object(&self, class: ObjectClass) -> Outcome<ObjectHandle> {
+        let token = self.session.token;
         let found = find(&self.session, &self.id, Some(class)).map_err(ck_error(format!(
             "finding key `{}` on the token",
             self.name
         )))?;
-        found.into_iter().next().ok_or_else(|| {
+        let handle = found.into_iter().next().ok_or_else(|| {
             ProviderError::backend(
                 ResponseStatus::PsaErrorDoesNotExist,
                 format!("the token no longer has the objects of key `{}`", self.name),
             )
-        })
+        })?;
+        token.remember_handle(&self.id, class, handle);
+        Ok(handle)
     }
 
-    /// The private key object; a lone public key has none.
-    pub(crate) fn private(&self) -> Outcome<ObjectHandle> {
+    /// Runs `op` on the private key object; a lone public key has none.
+    pub(crate) fn private<T>(
+        &self,
+        op: impl Fn(ObjectHandle) -> CkResult<T>,
+    ) -> Outcome<CkResult<T>> {
         if self.attributes.key_type.is_public_key() {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is a public key",
                 self.name
             )));
         }
-        self.object(ObjectClass::PRIVATE_KEY)
+        self.with_object(ObjectClass::PRIVATE_KEY, op)
     }
 
-    /// The secret key object of an AES or HMAC key.
-    pub(crate) fn secret(&self) -> Outcome<ObjectHandle> {
+    /// Runs `op` on the secret key object of an AES or HMAC key.
+    pub(crate) fn secret<T>(
+        &self,
+        op: impl Fn(ObjectHandle) -> CkResult<T>,
+    ) -> Outcome<CkResult<T>> {
         if !is_symmetric(self.attributes.key_type) {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is not a symmetric key",
                 self.name
             )));
         }
-        self.object(ObjectClass::SECRET_KEY)
+        self.with_object(ObjectClass::SECRET_KEY, op)
     }
 
-    /// The public key object.
-    pub(crate) fn public(&self) -> Outcome<ObjectHandle> {
-        self.object(ObjectClass::PUBLIC_KEY)
+    /// Runs `op` on the public key object.
+    pub(crate) fn public<T>(
+        &self,
+        op: impl Fn(ObjectHandle) -> CkResult<T>,
+    ) -> Outcome<CkResult<T>> {
+        self.with_object(ObjectClass::PUBLIC_KEY, op)
     }
 
-    /// Reads attributes of `object`, in the order asked; a missing one
-    /// (sensitive, or absent) is NotPermitted.
-    fn values(&self, object: ObjectHandle, types: &[AttributeType]) -> Outcome<Vec<Vec<u8>>> {
+    /// Reads attributes of the object of `class`, in the order asked; a
+    /// missing one (sensitive, or absent) is NotPermitted.
+    fn values(&self, class: ObjectClass, types: &[AttributeType]) -> Outcome<Vec<Vec<u8>>> {
         let found = self
-            .session
-            .get_attributes(object, types)
+            .with_object(class, |object| self.session.get_attributes(object, types))?
             .map_err(ck_error(format!("reading key `{}`", self.name)))?;
         types
             .iter()
@@ -196,7 +237,8 @@ fn find(
 }
 
 /// Destroys every token object with `CKA_ID` `id`; returns how many.
-pub(crate) fn destroy_objects(session: &Session, id: &[u8]) -> Outcome<usize> {
+pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Outcome<usize> {
+    session.token.forget_handles(id);
     let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"))?;
     for object in &objects {
         session
@@ -558,7 +600,7 @@ impl Pkcs11Provider {
                 key.name
             )));
         }
-        let public = key.public()?;
+        let public = ObjectClass::PUBLIC_KEY;
         if matches!(
             key.attributes.key_type,
             Type::RsaKeyPair | Type::RsaPublicKey
@@ -721,9 +763,8 @@ impl KeyExport for Pkcs11Provider {
                 Zeroizing::new(self.public_key_data(&key)?)
             }
             Type::RsaKeyPair => {
-                let private = key.private()?;
                 let values = Zeroizing::new(key.values(
-                    private,
+                    ObjectClass::PRIVATE_KEY,
                     &[
                         AttributeType::Modulus,
                         AttributeType::PublicExponent,
@@ -753,8 +794,8 @@ impl KeyExport for Pkcs11Provider {
                 })
             }
             Type::EccKeyPair { .. } => {
-                let private = key.private()?;
-                let values = Zeroizing::new(key.values(private, &[AttributeType::Value])?);
+                let values =
+                    Zeroizing::new(key.values(ObjectClass::PRIVATE_KEY, &[AttributeType::Value])?);
                 let scalar = values.first().map(Vec::as_slice).unwrap_or_default();
                 let len = key.attributes.bits.div_ceil(8);
                 let mut data = Zeroizing::new(vec![0; len.saturating_sub(scalar.len())]);
@@ -762,8 +803,8 @@ impl KeyExport for Pkcs11Provider {
                 data
             }
             Type::Aes | Type::Hmac => {
-                let secret = key.secret()?;
-                let values = Zeroizing::new(key.values(secret, &[AttributeType::Value])?);
+                let values =
+                    Zeroizing::new(key.values(ObjectClass::SECRET_KEY, &[AttributeType::Value])?);
                 Zeroizing::new(values.first().cloned().unwrap_or_default())
             }
             other => {
@@ -813,12 +854,18 @@ impl Pkcs11Provider {
             .unwrap_or_else(|error| panic!("{error}"));
     }
 
-    /// Destroys the token objects with `CKA_ID` `id`, behind the store's back.
+    /// Destroys the token objects with `CKA_ID` `id` as another user of
+    /// the token would: behind the back of the store and of the provider's
+    /// known handles.
     pub(crate) fn destroy_objects_for_tests(&self, id: &[u8]) {
         let session = self
             .token()
             .session()
             .unwrap_or_else(|error| panic!("{error}"));
-        destroy_objects(&session, id).unwrap_or_else(|error| panic!("{error}"));
+        for object in find(&session, id, None).unwrap_or_else(|error| panic!("{error}")) {
+            session
+                .destroy_object(object)
+                .unwrap_or_else(|error| panic!("{error}"));
+        }
     }
 }

@@ -144,7 +144,7 @@ impl Pkcs11Provider {
         let destroyed = match state {
             KeyState::Ready => return Ok(()),
             KeyState::Creating | KeyState::Destroying => {
-                destroy_objects(&*self.token.session()?, &info.backend_id)?
+                destroy_objects(&self.token.session()?, &info.backend_id)?
             }
         };
         if state == KeyState::Creating {

@@ -125,9 +125,7 @@ impl Pkcs11Provider {
     fn sign(&self, key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Outcome<Vec<u8>> {
         self.supported(key, alg)?;
         let (mechanism, data) = signing_input(alg, hash)?;
-        let private = key.private()?;
-        key.session
-            .sign(&mechanism, private, &data)
+        key.private(|private| key.session.sign(&mechanism, private, &data))?
             .map_err(ck_error(format!("signing with key `{}`", key.name)))
     }
 
@@ -144,9 +142,7 @@ impl Pkcs11Provider {
         }
         self.supported(key, alg)?;
         let (mechanism, data) = signing_input(alg, hash)?;
-        let public = key.public()?;
-        key.session
-            .verify(&mechanism, public, &data, signature)
+        key.public(|public| key.session.verify(&mechanism, public, &data, signature))?
             .map_err(ck_error(format!("verifying with key `{}`", key.name)))
     }
 

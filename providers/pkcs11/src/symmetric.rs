@@ -115,10 +115,8 @@ impl Pkcs11Provider {
             Some(m) if m == MechanismType::SHA512_HMAC => Mechanism::Sha512Hmac,
             _ => return Err(ProviderError::NotSupported(format!("{alg:?}"))),
         };
-        let secret = key.secret()?;
         let mut mac = key
-            .session
-            .sign(&mechanism, secret, input)
+            .secret(|secret| key.session.sign(&mechanism, secret, input))?
             .map_err(ck_error(format!("computing a MAC with key `{}`", key.name)))?;
         mac.truncate(length);
         Ok(mac)
@@ -132,7 +130,6 @@ impl Cipher for Pkcs11Provider {
         op: psa_cipher_encrypt::Operation,
     ) -> Outcome<psa_cipher_encrypt::Result> {
         let key = self.cipher_key(app, &op.key_name, Usage::Encrypt, op.alg)?;
-        let secret = key.secret()?;
         let failed = ck_error(format!("encrypting with key `{}`", key.name));
         let ciphertext = match op.alg {
             CipherAlg::EcbNoPadding | CipherAlg::CbcNoPadding
@@ -141,8 +138,10 @@ impl Cipher for Pkcs11Provider {
                 return Err(invalid("the plaintext is not a whole number of blocks"));
             }
             CipherAlg::EcbNoPadding => key
-                .session
-                .encrypt(&Mechanism::AesEcb, secret, &op.plaintext)
+                .secret(|secret| {
+                    key.session
+                        .encrypt(&Mechanism::AesEcb, secret, &op.plaintext)
+                })?
                 .map_err(failed)?,
             _ => {
                 let mut iv = [0u8; BLOCK];
@@ -152,8 +151,7 @@ impl Cipher for Pkcs11Provider {
                 let ctr = ctr_params(iv);
                 let mechanism = iv_mechanism(op.alg, iv, &ctr);
                 let body = key
-                    .session
-                    .encrypt(&mechanism, secret, &op.plaintext)
+                    .secret(|secret| key.session.encrypt(&mechanism, secret, &op.plaintext))?
                     .map_err(failed)?;
                 let mut out = iv.to_vec();
                 out.extend_from_slice(&body);
@@ -169,7 +167,6 @@ impl Cipher for Pkcs11Provider {
         op: psa_cipher_decrypt::Operation,
     ) -> Outcome<psa_cipher_decrypt::Result> {
         let key = self.cipher_key(app, &op.key_name, Usage::Decrypt, op.alg)?;
-        let secret = key.secret()?;
         let failed = |error: CkError| match error {
             // SoftHSM2 answers bad padding with CKR_GENERAL_ERROR.
             CkError::Pkcs11(
@@ -187,9 +184,11 @@ impl Cipher for Pkcs11Provider {
             if op.ciphertext.len() % BLOCK != 0 {
                 return Err(invalid("the ciphertext is not a whole number of blocks"));
             }
-            key.session
-                .decrypt(&Mechanism::AesEcb, secret, &op.ciphertext)
-                .map_err(failed)?
+            key.secret(|secret| {
+                key.session
+                    .decrypt(&Mechanism::AesEcb, secret, &op.ciphertext)
+            })?
+            .map_err(failed)?
         } else {
             let (iv, body) = op
                 .ciphertext
@@ -200,8 +199,7 @@ impl Cipher for Pkcs11Provider {
             }
             let ctr = ctr_params(*iv);
             let mechanism = iv_mechanism(op.alg, *iv, &ctr);
-            key.session
-                .decrypt(&mechanism, secret, body)
+            key.secret(|secret| key.session.decrypt(&mechanism, secret, body))?
                 .map_err(failed)?
         };
         Ok(psa_cipher_decrypt::Result {
@@ -227,10 +225,9 @@ impl Aead for Pkcs11Provider {
         let tag_bits = u64::try_from(tag * 8).map_err(|_| invalid("tag length"))?;
         let params = GcmParams::new(&mut nonce, &op.additional_data, tag_bits.into())
             .map_err(ck_error("preparing AES-GCM"))?;
-        let secret = key.secret()?;
+        let mechanism = Mechanism::AesGcm(params);
         let ciphertext = key
-            .session
-            .encrypt(&Mechanism::AesGcm(params), secret, &op.plaintext)
+            .secret(|secret| key.session.encrypt(&mechanism, secret, &op.plaintext))?
             .map_err(ck_error(format!("encrypting with key `{}`", key.name)))?;
         Ok(psa_aead_encrypt::Result { ciphertext })
     }
@@ -254,10 +251,9 @@ impl Aead for Pkcs11Provider {
         let tag_bits = u64::try_from(tag * 8).map_err(|_| invalid("tag length"))?;
         let params = GcmParams::new(&mut nonce, &op.additional_data, tag_bits.into())
             .map_err(ck_error("preparing AES-GCM"))?;
-        let secret = key.secret()?;
+        let mechanism = Mechanism::AesGcm(params);
         let plaintext = key
-            .session
-            .decrypt(&Mechanism::AesGcm(params), secret, &op.ciphertext)
+            .secret(|secret| key.session.decrypt(&mechanism, secret, &op.ciphertext))?
             .map_err(|error| match error {
                 CkError::Pkcs11(
                     RvError::EncryptedDataInvalid
@@ -380,7 +376,6 @@ impl KeyAgreement for Pkcs11Provider {
                 "the peer key is an uncompressed point (0x04, x, y) on the key's curve",
             ));
         }
-        let private = key.private()?;
         let length = u64::try_from(field).map_err(|_| invalid("curve size"))?;
         let template = [
             Attribute::Class(ObjectClass::SECRET_KEY),
@@ -392,9 +387,9 @@ impl KeyAgreement for Pkcs11Provider {
         ];
         let params = Ecdh1DeriveParams::new(EcKdf::null(), &op.peer_key);
         let failed = ck_error(format!("ECDH with key `{}`", key.name));
+        let mechanism = Mechanism::Ecdh1Derive(params);
         let secret = key
-            .session
-            .derive_key(&Mechanism::Ecdh1Derive(params), private, &template)
+            .private(|private| key.session.derive_key(&mechanism, private, &template))?
             .map_err(failed)?;
         let values = key
             .session

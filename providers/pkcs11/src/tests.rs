@@ -655,6 +655,51 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    fn a_known_handle_is_not_used_once_its_object_is_gone_or_replaced() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let alg = ecdsa(Hash::Sha256);
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        let id = store.get(&identity_of(&owner, "ec")).unwrap().unwrap().backend_id;
+        // The handles are now known.
+        sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap();
+
+        // Replaced behind the provider's back by new objects under the same
+        // CKA_ID (with new handles): the stale handle is dropped, the new
+        // objects found, and the key works at once, with the new objects.
+        provider.destroy_objects_for_tests(&id);
+        provider.make_objects_for_tests(&id, &ecc_key(256));
+        let signature = sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap();
+        verify_hash(&provider, &owner, "ec", alg, &[1; 32], &signature).unwrap();
+        let public = export_public(&provider, &owner, "ec").unwrap();
+        let (_dir, mbed) = mbed_provider();
+        let key = attributes(
+            Type::EccPublicKey {
+                curve_family: EccFamily::SecpR1,
+            },
+            256,
+            alg.into(),
+            |flags| {
+                flags.set_verify_hash();
+            },
+        );
+        import(mbed.key_management().unwrap(), &owner, "ec", key, &public).unwrap();
+        let op = psa_verify_hash::Operation {
+            key_name: "ec".into(),
+            alg,
+            hash: vec![1; 32],
+            signature,
+        };
+        mbed.asymmetric_signing().unwrap().verify_hash(&owner, op).unwrap();
+
+        // Gone for good: the key's objects do not exist.
+        provider.destroy_objects_for_tests(&id);
+        let error = sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+    }
+}
+
+softhsm_test! {
     fn rows_of_other_providers_are_left_alone() {
         let (store, _provider) = setup();
         let mut identity = identity_of(&app("other"), "theirs");
@@ -1746,40 +1791,5 @@ softhsm_test! {
         assert_eq!(token.idle_sessions(), before.max(2));
         let again = token.session().unwrap();
         assert!(handles.contains(&again.handle()));
-    }
-}
-
-softhsm_test! {
-    /// Not a timed test: prints in-process sign-hash rates, to set beside
-    /// the same through psecd. Run with `--ignored --nocapture`.
-    #[ignore = "a benchmark, run by hand"]
-    fn in_process_sign_hash_rates() {
-        let (_, provider) = setup();
-        let provider = Arc::new(provider);
-        let owner = app("bench");
-        generate(&*provider, &owner, "ec", ecc_key(256)).unwrap();
-        generate(&*provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
-        for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
-            for threads in [1usize, 8] {
-                let per_thread = 200;
-                let start = std::time::Instant::now();
-                let workers: Vec<_> = (0..threads)
-                    .map(|_| {
-                        let provider = Arc::clone(&provider);
-                        let owner = owner.clone();
-                        std::thread::spawn(move || {
-                            for _ in 0..per_thread {
-                                sign_hash(&provider, &owner, name, alg, &[1; 32]).unwrap();
-                            }
-                        })
-                    })
-                    .collect();
-                for worker in workers {
-                    worker.join().unwrap();
-                }
-                let rate = (threads * per_thread) as f64 / start.elapsed().as_secs_f64();
-                println!("in-process {name} sign-hash, {threads} threads: {rate:.0}/s");
-            }
-        }
     }
 }

@@ -6,14 +6,15 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismInfo, MechanismType};
-use cryptoki::object::Attribute;
+use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::RawAuthPin;
 use psec_interface::ResponseStatus;
 use psec_provider::ProviderError;
+use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// How many idle sessions the pool keeps; more are opened when needed and
 /// closed when returned.
@@ -124,6 +125,9 @@ pub(crate) struct Token {
     oaep_hashes: Vec<MechanismType>,
     /// Sessions not in use.
     idle: Mutex<Vec<Session>>,
+    /// Handles of key objects found before, by `CKA_ID` and class (see
+    /// [`Token::known_handle`]).
+    handles: Mutex<HashMap<(Vec<u8>, u64), ObjectHandle>>,
     /// The session that logged in, kept open so the login lasts.
     _login: Mutex<Session>,
 }
@@ -210,6 +214,7 @@ impl Token {
             has_rng: info.rng(),
             mechanisms,
             idle: Mutex::new(Vec::new()),
+            handles: Mutex::new(HashMap::new()),
             _login: Mutex::new(login),
             oaep_hashes: Vec::new(),
         };
@@ -282,9 +287,42 @@ impl Token {
 
     fn idle(&self) -> MutexGuard<'_, Vec<Session>> {
         // A panic while holding the lock leaves a valid Vec behind.
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn handles(&self) -> MutexGuard<'_, HashMap<(Vec<u8>, u64), ObjectHandle>> {
+        // A panic while holding the lock leaves a valid map behind.
+        self.handles.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The handle found before for the object of `class` with `CKA_ID`
+    /// `id`.
+    ///
+    /// Searching (`C_FindObjects`) costs a token such as SoftHSM2 a
+    /// decryption of the `CKA_ID` of every private object it holds, on
+    /// every use of a key; a handle stays valid for as long as its object
+    /// lives and the login lasts (PKCS#11 2.40, section 2.4). The provider
+    /// forgets the handles of the objects it destroys; a handle whose
+    /// object someone else destroyed fails with an invalid-handle error,
+    /// after which `OpenKey::with_object` forgets it and searches again.
+    /// Only a holder of the user PIN can destroy objects, and one can use
+    /// every key of the token anyway, so a handle the token hands out again
+    /// to a new object of theirs gives them nothing.
+    pub(crate) fn known_handle(&self, id: &[u8], class: ObjectClass) -> Option<ObjectHandle> {
+        self.handles()
+            .get(&(id.to_vec(), u64::from(class)))
+            .copied()
+    }
+
+    /// Remembers that `handle` is the object of `class` with `CKA_ID` `id`.
+    pub(crate) fn remember_handle(&self, id: &[u8], class: ObjectClass, handle: ObjectHandle) {
+        self.handles()
+            .insert((id.to_vec(), u64::from(class)), handle);
+    }
+
+    /// Forgets the handles of the objects with `CKA_ID` `id`.
+    pub(crate) fn forget_handles(&self, id: &[u8]) {
+        self.handles().retain(|(known, _), _| known != id);
     }
 
     /// How many sessions wait in the pool.
@@ -399,7 +437,8 @@ fn choose_slot(
 /// A session borrowed from the pool, given back when dropped.
 pub(crate) struct PooledSession<'a> {
     session: Option<Session>,
-    token: &'a Token,
+    /// The token it is a session of.
+    pub(crate) token: &'a Token,
 }
 
 impl Deref for PooledSession<'_> {

@@ -13,11 +13,18 @@
 //! journal's deletion, which `FULL` does not sync to the directory: a power
 //! cut could roll back a change already reported done. WAL's `-wal` and
 //! `-shm` files get the database file's mode, 0600.)
+//!
+//! `get`, which every operation on a key calls, is answered from memory
+//! once the key was read: a map of `Ready` rows, filled by `get` and rid of
+//! a key by `begin_destroy`, each while it holds the connection, so the map
+//! never has a key the database no longer has `Ready`. That holds because
+//! psecd is the database's only writer, which the service requires anyway.
 
 use psec_interface::AuthType;
 use psec_interface::operations::{decode_key_attributes, encode_key_attributes};
 use psec_provider::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 use rusqlite::{Connection, OpenFlags, Params, Transaction, TransactionBehavior};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -92,6 +99,8 @@ impl std::error::Error for UnsupportedSchema {}
 #[derive(Debug)]
 pub struct SqliteKeyStore {
     connection: Mutex<Connection>,
+    /// `Ready` keys `get` read before (see the module docs).
+    ready: Mutex<HashMap<KeyIdentity, KeyInfo>>,
     path: PathBuf,
 }
 
@@ -123,6 +132,7 @@ impl SqliteKeyStore {
         log::info!("key store: SQLite database {}", path.display());
         Ok(SqliteKeyStore {
             connection: Mutex::new(connection),
+            ready: Mutex::new(HashMap::new()),
             path: path.to_owned(),
         })
     }
@@ -162,6 +172,11 @@ impl SqliteKeyStore {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn ready(&self) -> MutexGuard<'_, HashMap<KeyIdentity, KeyInfo>> {
+        // The map is valid after any panic: entries go in and out whole.
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn transaction<T>(
@@ -227,7 +242,16 @@ impl KeyStore for SqliteKeyStore {
     }
 
     fn get(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
-        self.read(|tx| ready_info(tx, key))
+        if let Some(info) = self.ready().get(key) {
+            return Ok(Some(info.clone()));
+        }
+        self.read(|tx| {
+            let info = ready_info(tx, key)?;
+            if let Some(info) = &info {
+                self.ready().insert(key.clone(), info.clone());
+            }
+            Ok(info)
+        })
     }
 
     fn begin_destroy(&self, key: &KeyIdentity) -> Result<Option<KeyInfo>, KeyStoreError> {
@@ -237,6 +261,7 @@ impl KeyStore for SqliteKeyStore {
             " AND state = 'ready'"
         );
         self.write(|tx| {
+            self.ready().remove(key);
             let Some(info) = ready_info(tx, key)? else {
                 return Ok(None);
             };
@@ -695,6 +720,47 @@ mod tests {
             Err(KeyStoreError::NotFound)
         ));
         assert_eq!(store.get(&k).unwrap(), Some(info(&[1])));
+    }
+
+    #[test]
+    fn a_key_read_before_is_gone_once_destroy_begins_and_a_new_one_is_read_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_in(&dir);
+        let k = key(Direct, "app", "mbed", "k1");
+        store.begin_create(&k, &info(&[1])).unwrap();
+        store.commit_create(&k).unwrap();
+        assert_eq!(store.get(&k).unwrap(), Some(info(&[1])));
+        assert_eq!(store.get(&k).unwrap(), Some(info(&[1])));
+
+        assert_eq!(store.begin_destroy(&k).unwrap(), Some(info(&[1])));
+        assert_eq!(store.get(&k).unwrap(), None);
+        store.finish_destroy(&k).unwrap();
+        store.begin_create(&k, &info(&[2])).unwrap();
+        assert_eq!(store.get(&k).unwrap(), None, "not ready yet");
+        store.commit_create(&k).unwrap();
+        assert_eq!(store.get(&k).unwrap(), Some(info(&[2])));
+    }
+
+    #[test]
+    fn readers_racing_a_destroy_never_see_the_key_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_in(&dir);
+        for round in 0..20_u8 {
+            let k = key(Direct, "app", "mbed", &format!("k{round}"));
+            store.begin_create(&k, &info(&[round])).unwrap();
+            store.commit_create(&k).unwrap();
+            std::thread::scope(|scope| {
+                for _ in 0..4 {
+                    scope.spawn(|| {
+                        for _ in 0..50 {
+                            let _ = store.get(&k).unwrap();
+                        }
+                    });
+                }
+                scope.spawn(|| store.begin_destroy(&k).unwrap());
+            });
+            assert_eq!(store.get(&k).unwrap(), None, "round {round}");
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! all under the process-wide PSA lock; nothing is written to disk.
 
 use crate::backend::{Psa, psa_error};
-use psa_crypto::operations::{asym_encryption, asym_signature, hash, key_management};
-use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature, SignHash};
+use crate::signing::hash_message;
+use psa_crypto::operations::{asym_encryption, asym_signature, key_management};
+use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
 use psa_crypto::types::key::{Attributes, Id, Lifetime, Policy, Type, UsageFlags};
 use psec_provider::ProviderError;
 
@@ -102,19 +103,10 @@ pub fn verify_message(
     message: &[u8],
     signature: &[u8],
 ) -> Outcome<()> {
-    let Some(SignHash::Specific(hash_alg)) = alg.hash() else {
-        return Err(ProviderError::InvalidArgument(format!(
-            "{alg:?} names no hash to sign a message with"
-        )));
-    };
     let digest = {
         let _psa = Psa::lock();
         psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
-        let mut digest = vec![0; hash_alg.hash_length()];
-        let len = hash::hash_compute(hash_alg, message, &mut digest)
-            .map_err(|error| psa_error(error, format!("hashing the message with {hash_alg:?}")))?;
-        digest.truncate(len);
-        digest
+        hash_message(alg, message)?
     };
     verify_hash(key, alg, &digest, signature)
 }
@@ -149,7 +141,7 @@ pub fn asymmetric_encrypt(
 mod tests {
     use super::*;
     use crate::test_support::*;
-    use psa_crypto::types::algorithm::Hash;
+    use psa_crypto::types::algorithm::{Hash, SignHash};
     use psec_interface::ResponseStatus;
     use psec_interface::operations::{
         psa_asymmetric_decrypt, psa_export_public_key, psa_sign_hash, psa_sign_message,

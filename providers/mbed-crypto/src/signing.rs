@@ -51,7 +51,7 @@ fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
 }
 
 /// `message` hashed as `alg` signs it. Runs under the caller's PSA lock.
-fn hash_message(alg: AsymmetricSignature, message: &[u8]) -> Outcome<Vec<u8>> {
+pub(crate) fn hash_message(alg: AsymmetricSignature, message: &[u8]) -> Outcome<Vec<u8>> {
     let hash_alg = message_hash(alg)?;
     let mut digest = vec![0; hash_alg.hash_length()];
     let len = hash::hash_compute(hash_alg, message, &mut digest)

@@ -36,6 +36,8 @@ mod on_disk;
 mod sqlite;
 
 #[cfg(test)]
+mod contract_tests;
+#[cfg(test)]
 mod test_support;
 
 pub use migrate::{MigrationReport, migrate_on_disk_to_sqlite};

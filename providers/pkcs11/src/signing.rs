@@ -6,7 +6,7 @@
 
 use crate::Pkcs11Provider;
 use crate::keys::{OpenKey, Usage};
-use crate::support::{digest_info_prefix, hash_mechanism};
+use crate::support::{digest_info_prefix, digest_mechanism, hash_mechanism};
 use crate::token::ck_error;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::rsa::PkcsPssParams;
@@ -90,24 +90,6 @@ fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
             "{alg:?} names no hash to sign a message with"
         ))),
     }
-}
-
-/// The token's digest mechanism for `hash`.
-fn digest_mechanism(hash: Hash) -> Outcome<Mechanism<'static>> {
-    #[allow(deprecated, reason = "SHA-1 is supported; policy is the service's")]
-    let sha1 = Hash::Sha1;
-    Ok(match hash {
-        h if h == sha1 => Mechanism::Sha1,
-        Hash::Sha224 => Mechanism::Sha224,
-        Hash::Sha256 => Mechanism::Sha256,
-        Hash::Sha384 => Mechanism::Sha384,
-        Hash::Sha512 => Mechanism::Sha512,
-        other => {
-            return Err(ProviderError::NotSupported(format!(
-                "this PKCS#11 provider does not hash with {other:?}"
-            )));
-        }
-    })
 }
 
 impl Pkcs11Provider {

@@ -6,8 +6,8 @@
 use crate::Pkcs11Provider;
 use crate::der;
 use crate::token::Token;
-use cryptoki::mechanism::MechanismType;
 use cryptoki::mechanism::rsa::PkcsMgfType;
+use cryptoki::mechanism::{Mechanism, MechanismType};
 use psec_interface::operations::can_do_crypto::{self, CheckType};
 use psec_interface::psa_crypto::types::algorithm::{
     Aead, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption, AsymmetricSignature, Cipher,
@@ -54,6 +54,25 @@ pub(crate) fn hash_mechanism(hash: Hash) -> Option<(MechanismType, PkcsMgfType)>
         Hash::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
         Hash::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
         _ => return None,
+    })
+}
+
+/// The token's digest mechanism for `hash`; NotSupported for a hash this
+/// provider does not do.
+pub(crate) fn digest_mechanism(hash: Hash) -> Result<Mechanism<'static>, ProviderError> {
+    #[allow(deprecated, reason = "SHA-1 is supported; policy is the service's")]
+    let sha1 = Hash::Sha1;
+    Ok(match hash {
+        h if h == sha1 => Mechanism::Sha1,
+        Hash::Sha224 => Mechanism::Sha224,
+        Hash::Sha256 => Mechanism::Sha256,
+        Hash::Sha384 => Mechanism::Sha384,
+        Hash::Sha512 => Mechanism::Sha512,
+        other => {
+            return Err(ProviderError::NotSupported(format!(
+                "this PKCS#11 provider does not hash with {other:?}"
+            )));
+        }
     })
 }
 

@@ -6,7 +6,7 @@
 
 use crate::Pkcs11Provider;
 use crate::keys::{OpenKey, Usage};
-use crate::support::{cipher_mechanism, gcm_tag_length, hash_mechanism, hmac_mechanism, hmac_of};
+use crate::support::{cipher_mechanism, digest_mechanism, gcm_tag_length, hmac_mechanism, hmac_of};
 use crate::token::ck_error;
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::aead::GcmParams;
@@ -311,20 +311,6 @@ impl Mac for Pkcs11Provider {
     }
 }
 
-/// The token's digest mechanism for `hash`.
-fn digest(hash: Hash) -> Outcome<Mechanism<'static>> {
-    let unsupported = || ProviderError::NotSupported(format!("hashing with {hash:?}"));
-    let (mechanism, _) = hash_mechanism(hash).ok_or_else(unsupported)?;
-    Ok(match mechanism {
-        m if m == MechanismType::SHA1 => Mechanism::Sha1,
-        m if m == MechanismType::SHA224 => Mechanism::Sha224,
-        m if m == MechanismType::SHA256 => Mechanism::Sha256,
-        m if m == MechanismType::SHA384 => Mechanism::Sha384,
-        m if m == MechanismType::SHA512 => Mechanism::Sha512,
-        _ => return Err(unsupported()),
-    })
-}
-
 impl Pkcs11Provider {
     fn hash(&self, hash: Hash, input: &[u8]) -> Outcome<Vec<u8>> {
         if !self.support().digests(hash) {
@@ -334,7 +320,7 @@ impl Pkcs11Provider {
         }
         self.token()
             .session()?
-            .digest(&digest(hash)?, input)
+            .digest(&digest_mechanism(hash)?, input)
             .map_err(ck_error(format!("hashing with {hash:?}")))
     }
 }

@@ -13,7 +13,7 @@
 //! | key export | only with `allow_export`, for keys whose policy has `export` (made extractable and not sensitive) |
 //! | asymmetric signing | RSA PKCS#1 v1.5 (also raw) and PSS, ECDSA; messages are hashed on the token |
 //! | asymmetric encryption | RSA PKCS#1 v1.5 and OAEP (SHA-1, SHA-224/256/384/512) |
-//! | cipher | AES ECB, CBC, CBC with PKCS#7 padding (the IV is drawn here and sent before the ciphertext) |
+//! | cipher | AES ECB, CBC, CBC with PKCS#7 padding, CTR (the IV is drawn here and sent before the ciphertext) |
 //! | AEAD | AES-GCM, full or shortened tags |
 //! | MAC | HMAC with SHA-1, SHA-224/256/384/512, full length or truncated |
 //! | hashing | SHA-1, SHA-224/256/384/512, on the token |
@@ -36,8 +36,11 @@
 //! argument.
 //!
 //! Not offered: attestation, key derivation, OAEP labels on tokens that
-//! refuse them, AES CTR, CMAC and CCM. `software_public_operations` is accepted and
-//! ignored: public key operations are always done on the token.
+//! refuse them, AES CMAC and CCM.
+//!
+//! With `software_public_operations` (and the `software-public-operations`
+//! feature), signatures are verified and data encrypted to public keys in
+//! Mbed TLS, with the public key read from the token, as Parsec does.
 //!
 //! # Keys
 //!
@@ -53,8 +56,10 @@
 //!
 //! The provider logs in once, on a session it keeps open; operations take
 //! a session from a pool (opening another when all are busy), so
-//! concurrent requests do not queue behind one session. The user PIN is
-//! held in zeroizing buffers and never logged.
+//! concurrent requests do not queue behind one session. Object handles are
+//! remembered once found, since searching costs a token such as SoftHSM2
+//! work on every private object it holds. The user PIN is held in
+//! zeroizing buffers and never logged.
 //!
 //! # Example
 //!

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{ECDSA, Psecd, p256_signing};
+use common::{Backend, ECDSA, Psecd, TestConfig, p256_signing};
 use psec_client::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, Hash};
 use psec_client::psa_crypto::types::key::{Attributes, Lifetime, Policy, Type, UsageFlags};
 use psec_client::{
@@ -173,9 +173,9 @@ fn deprecated_primitives_are_refused_unless_allowed() {
     );
     assert!(c.list_keys().unwrap().is_empty(), "nothing was created");
 
-    let lenient = Psecd::start_with(&common::TestConfig {
+    let lenient = Psecd::start_with(&TestConfig {
         core_extra: "allow_deprecated = true".into(),
-        ..common::TestConfig::default()
+        ..TestConfig::default()
     });
     let c = lenient.client("old-app");
     assert_eq!(
@@ -218,6 +218,37 @@ fn sighup_reloads_the_configuration_on_the_same_socket() {
     }
     // Same process, same socket, still serving keys.
     c.psa_generate_key("after-reload", p256_signing()).unwrap();
+}
+
+#[test]
+fn pkcs11_keys_made_before_a_sighup_reload_sign_after_it() {
+    // The reload builds a new PKCS#11 provider (new sessions, a new login,
+    // no remembered handles) before the old one goes.
+    let psecd = Psecd::start_with(&TestConfig {
+        backend: Backend::Pkcs11,
+        ..TestConfig::default()
+    });
+    let c = psecd.client("app");
+    let hash = [0x11; 32];
+    c.psa_generate_key("before", p256_signing()).unwrap();
+    c.psa_sign_hash("before", &hash, ECDSA).unwrap();
+    psecd.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !psecd.log().contains("configuration reloaded") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reload:\n{}",
+            psecd.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let signature = c.psa_sign_hash("before", &hash, ECDSA).unwrap();
+    c.psa_verify_hash("before", &hash, ECDSA, &signature)
+        .unwrap();
+    c.psa_generate_key("after", p256_signing()).unwrap();
+    let signature = c.psa_sign_hash("after", &hash, ECDSA).unwrap();
+    c.psa_verify_hash("after", &hash, ECDSA, &signature)
+        .unwrap();
 }
 
 #[test]

@@ -105,17 +105,19 @@ pub(crate) struct OpenKey<'a> {
 pub(crate) type CkResult<T> = cryptoki::error::Result<T>;
 
 impl OpenKey<'_> {
-    /// Runs `op` on this key's object of `class`. A handle known from an
-    /// earlier use whose object went behind the provider's back (the token
-    /// calls the handle invalid) is forgotten, and `op` runs once more on
-    /// the object searched for afresh.
+    /// Runs `op` on this key's object of `class`, through the handle known
+    /// from an earlier use if the token confirms it (see
+    /// `Token::known_handle`), else one searched for. Should the token
+    /// still call a known handle invalid (its object destroyed in between),
+    /// the handle is forgotten and `op` runs once more on the object
+    /// searched for afresh.
     fn with_object<T>(
         &self,
         class: ObjectClass,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
     ) -> Outcome<CkResult<T>> {
         let token = self.session.token;
-        if let Some(handle) = token.known_handle(&self.id, class) {
+        if let Some(handle) = token.known_handle(&self.session, &self.id, class) {
             match op(handle) {
                 Err(CkError::Pkcs11(
                     RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid,
@@ -238,14 +240,19 @@ fn find(
 
 /// Destroys every token object with `CKA_ID` `id`; returns how many.
 pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Outcome<usize> {
+    let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"));
+    let destroyed = objects.and_then(|objects| {
+        for object in &objects {
+            session
+                .destroy_object(*object)
+                .map_err(ck_error("destroying a key object"))?;
+        }
+        Ok(objects.len())
+    });
+    // After the destruction, so that no use of the key in between leaves
+    // a handle behind (one would be refused by `known_handle` anyway).
     session.token.forget_handles(id);
-    let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"))?;
-    for object in &objects {
-        session
-            .destroy_object(*object)
-            .map_err(ck_error("destroying a key object"))?;
-    }
-    Ok(objects.len())
+    destroyed
 }
 
 /// Where a new key comes from, parsed before any step is taken.
@@ -830,6 +837,23 @@ impl Pkcs11Provider {
         find(&session, id, None)
             .unwrap_or_else(|error| panic!("{error}"))
             .len()
+    }
+
+    /// Makes the provider believe that the handle of `from`'s private key
+    /// object is that of `to`'s, as a token that gave a freed handle
+    /// number to a new object would.
+    pub(crate) fn mix_up_private_handles_for_tests(&self, to: &[u8], from: &[u8]) {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        let handles = find(&session, from, Some(ObjectClass::PRIVATE_KEY))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let handle = *handles
+            .first()
+            .unwrap_or_else(|| panic!("no private key object"));
+        self.token()
+            .remember_handle(to, ObjectClass::PRIVATE_KEY, handle);
     }
 
     /// How many objects the token holds, of any key.

@@ -700,6 +700,26 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    fn a_known_handle_that_names_another_tenants_object_is_never_used() {
+        let (store, provider) = setup();
+        let (alice, bob) = (app("alice"), app("bob"));
+        let alg = ecdsa(Hash::Sha256);
+        generate(&provider, &alice, "k", ecc_key(256)).unwrap();
+        generate(&provider, &bob, "k", ecc_key(256)).unwrap();
+        let id_of = |owner: &Application| {
+            store.get(&identity_of(owner, "k")).unwrap().unwrap().backend_id
+        };
+        provider.mix_up_private_handles_for_tests(&id_of(&alice), &id_of(&bob));
+
+        let hash = [0x42; 32];
+        let signature = sign_hash(&provider, &alice, "k", alg, &hash).unwrap();
+        verify_hash(&provider, &alice, "k", alg, &hash, &signature).unwrap();
+        let error = verify_hash(&provider, &bob, "k", alg, &hash, &signature).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+    }
+}
+
+softhsm_test! {
     fn rows_of_other_providers_are_left_alone() {
         let (store, _provider) = setup();
         let mut identity = identity_of(&app("other"), "theirs");

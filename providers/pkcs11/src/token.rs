@@ -6,7 +6,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismInfo, MechanismType};
-use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::RawAuthPin;
@@ -296,22 +296,35 @@ impl Token {
     }
 
     /// The handle found before for the object of `class` with `CKA_ID`
-    /// `id`.
+    /// `id`, once `session` confirms it still names such an object.
     ///
-    /// Searching (`C_FindObjects`) costs a token such as SoftHSM2 a
-    /// decryption of the `CKA_ID` of every private object it holds, on
-    /// every use of a key; a handle stays valid for as long as its object
-    /// lives and the login lasts (PKCS#11 2.40, section 2.4). The provider
-    /// forgets the handles of the objects it destroys; a handle whose
-    /// object someone else destroyed fails with an invalid-handle error,
-    /// after which `OpenKey::with_object` forgets it and searches again.
-    /// Only a holder of the user PIN can destroy objects, and one can use
-    /// every key of the token anyway, so a handle the token hands out again
-    /// to a new object of theirs gives them nothing.
-    pub(crate) fn known_handle(&self, id: &[u8], class: ObjectClass) -> Option<ObjectHandle> {
-        self.handles()
-            .get(&(id.to_vec(), u64::from(class)))
-            .copied()
+    /// Searching (`C_FindObjects`) costs a token work on every object it
+    /// holds (SoftHSM2 decrypts the `CKA_ID` of each private object), on
+    /// every use of a key; reading two attributes of one object does not
+    /// grow with the number of keys. The check is what keeps tenants apart:
+    /// a token may give a freed handle number to a new object (after
+    /// someone else destroyed this key's objects, say), and some tokens'
+    /// handles hold only within a session; a handle that no longer names
+    /// this key's object is forgotten, never used.
+    pub(crate) fn known_handle(
+        &self,
+        session: &Session,
+        id: &[u8],
+        class: ObjectClass,
+    ) -> Option<ObjectHandle> {
+        let key = (id.to_vec(), u64::from(class));
+        let handle = *self.handles().get(&key)?;
+        let read = session.get_attributes(handle, &[AttributeType::Class, AttributeType::Id]);
+        let still_this_key = read.is_ok_and(|attributes| {
+            attributes.contains(&Attribute::Class(class))
+                && attributes.contains(&Attribute::Id(id.to_vec()))
+        });
+        if still_this_key {
+            Some(handle)
+        } else {
+            self.handles().remove(&key);
+            None
+        }
     }
 
     /// Remembers that `handle` is the object of `class` with `CKA_ID` `id`.

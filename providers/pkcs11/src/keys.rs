@@ -29,6 +29,8 @@ type Outcome<T> = Result<T, ProviderError>;
 
 /// Length of the random `CKA_ID` of a new key.
 const ID_LEN: usize = 16;
+/// The same, as cryptoki's random generator takes it.
+const ID_LEN_U32: u32 = 16;
 
 /// What a key is about to be used for, as its usage flags name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +240,21 @@ fn find(
     session.find_objects(&template)
 }
 
+/// `ID_LEN` bytes from the system's random generator.
+fn system_random_id() -> Outcome<Vec<u8>> {
+    use std::io::Read;
+    let mut id = vec![0; ID_LEN];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut id))
+        .map_err(|error| {
+            ProviderError::backend(
+                ResponseStatus::PsaErrorInsufficientEntropy,
+                format!("drawing a key id from /dev/urandom: {error}"),
+            )
+        })?;
+    Ok(id)
+}
+
 /// Destroys every token object with `CKA_ID` `id`; returns how many.
 pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Outcome<usize> {
     let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"));
@@ -408,23 +425,17 @@ impl Pkcs11Provider {
         })
     }
 
-    /// A new random `CKA_ID`.
+    /// A new random `CKA_ID`: from the token's generator, or from the
+    /// system's (`/dev/urandom`) on a token without one. Ids must never
+    /// repeat, across restarts too: two keys sharing one would share
+    /// token objects.
     fn new_id(&self, session: &Session) -> Outcome<Vec<u8>> {
         if self.token().has_rng {
             return session
-                .generate_random_vec(16)
+                .generate_random_vec(ID_LEN_U32)
                 .map_err(ck_error("drawing a key id"));
         }
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or_default();
-        let mut id = nanos.to_be_bytes().to_vec();
-        id.truncate(ID_LEN - 8);
-        id.extend_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-        Ok(id)
+        system_random_id()
     }
 
     /// Creates `app`'s key `name`: row `Creating`, objects on the token,
@@ -890,6 +901,26 @@ impl Pkcs11Provider {
             session
                 .destroy_object(object)
                 .unwrap_or_else(|error| panic!("{error}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+    /// A counter or a clock would give ids that repeat across restarts or
+    /// share a prefix; 1000 random ids differ in both halves.
+    #[test]
+    fn system_ids_are_full_length_and_differ_in_both_halves() {
+        let ids: Vec<Vec<u8>> = (0..1000)
+            .map(|_| super::system_random_id().unwrap())
+            .collect();
+        assert!(ids.iter().all(|id| id.len() == super::ID_LEN));
+        for half in [0..8, 8..16] {
+            let distinct: std::collections::HashSet<&[u8]> =
+                ids.iter().map(|id| &id[half.clone()]).collect();
+            assert_eq!(distinct.len(), ids.len(), "half {half:?}");
         }
     }
 }

@@ -34,6 +34,8 @@ provider_type = "MbedCrypto"
 key_info_manager = "sqlite-manager"
 CONFIG
 swtpm_pid=""
+pid=""
+trap 'kill $pid $swtpm_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
 elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
@@ -66,7 +68,6 @@ PY
 fi
 target/release/psecd --config "$work/config.toml" &
 pid=$!
-trap 'kill "$pid" $swtpm_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 deadline=$((SECONDS + 30))
 until [ -S "$work/parsec.sock" ]; do
     kill -0 "$pid" 2>/dev/null || { echo "psecd exited" >&2; exit 1; }

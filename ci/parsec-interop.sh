@@ -32,11 +32,12 @@ CONFIG
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 start_psecd() { # start_psecd CONFIG SOCKET: psecd on CONFIG, once SOCKET is up
-    target/debug/psecd --config "$1" 2>"$work/psecd.log" &
+    local log="$work/psecd-${#pids[@]}.log"
+    target/debug/psecd --config "$1" 2>"$log" &
     pids+=($!)
     local deadline=$((SECONDS + 30))
     until [ -S "$2" ]; do
-        kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/psecd.log"; exit 1; }
+        kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log"; exit 1; }
         [ "$SECONDS" -lt "$deadline" ] || { echo "psecd did not start" >&2; exit 1; }
         sleep 0.05
     done

@@ -58,8 +58,10 @@
 //! a session from a pool (opening another when all are busy), so
 //! concurrent requests do not queue behind one session. Object handles are
 //! remembered once found, since searching costs a token such as SoftHSM2
-//! work on every private object it holds. The user PIN is held in
-//! zeroizing buffers and never logged.
+//! work on every private object it holds; each is confirmed (class and
+//! `CKA_ID` read back) before use, so a handle the token has given to
+//! another object is never used. The user PIN is held in zeroizing
+//! buffers and never logged.
 //!
 //! # Example
 //!

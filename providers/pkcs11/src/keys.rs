@@ -9,7 +9,7 @@
 use crate::Pkcs11Provider;
 use crate::der::{self, RsaPrivateKey};
 use crate::support::curve_params;
-use crate::token::{CkResult, PooledSession, Token, ck_error, find_objects_with_id};
+use crate::token::{PooledSession, ck_error};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
@@ -103,87 +103,52 @@ pub(crate) struct OpenKey<'a> {
     pub(crate) session: PooledSession<'a>,
 }
 
+/// What an operation on a token object gave.
+pub(crate) type CkResult<T> = cryptoki::error::Result<T>;
+
 impl OpenKey<'_> {
-    /// Runs `op` on this key's object of `class`, through its remembered
-    /// handle (see `Token::use_remembered`), found first if need be. A
-    /// remembered handle the token calls invalid (its object destroyed
-    /// behind the provider's back) is forgotten, and `op` runs once more
-    /// on the object searched for afresh.
+    /// Runs `op` on this key's object of `class`, through the handle known
+    /// from an earlier use if the token confirms it (see
+    /// `Token::known_handle`), else one searched for. Should the token
+    /// still call a known handle invalid (its object destroyed in between),
+    /// the handle is forgotten and `op` runs once more on the object
+    /// searched for afresh.
     fn with_object<T>(
         &self,
         class: ObjectClass,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
     ) -> Outcome<CkResult<T>> {
         let token = self.session.token;
-        for _ in 0..2 {
-            match token.use_remembered(&self.id, class, &op) {
-                Some(Err(CkError::Pkcs11(
+        if let Some(handle) = token.known_handle(&self.session, &self.id, class) {
+            match op(handle) {
+                Err(CkError::Pkcs11(
                     RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid,
                     _,
-                ))) => token.forget_handles(&self.id),
-                Some(done) => return Ok(done),
-                None => {}
+                )) => {
+                    token.forget_handles(&self.id);
+                }
+                done => return Ok(done),
             }
-            self.find_object(class)?;
         }
-        Err(ProviderError::backend(
-            ResponseStatus::PsaErrorCommunicationFailure,
-            format!(
-                "the token keeps refusing the handles of key `{}`",
-                self.name
-            ),
-        ))
+        Ok(op(self.find_object(class)?))
     }
 
     /// Searches the token for this key's object of `class`, and remembers
     /// its handle.
     fn find_object(&self, class: ObjectClass) -> Outcome<ObjectHandle> {
-        self.session
-            .token
-            .find_and_remember(&self.session, &self.id, class)
-            .map_err(ck_error(format!(
-                "finding key `{}` on the token",
-                self.name
-            )))?
-            .ok_or_else(|| {
-                ProviderError::backend(
-                    ResponseStatus::PsaErrorDoesNotExist,
-                    format!("the token no longer has the objects of key `{}`", self.name),
-                )
-            })
-    }
-
-    /// Derives a new object from the private key object with `op`, which
-    /// gives the new object's handle. Deriving hands out a handle, so the
-    /// private key object is searched for and used while no remembered
-    /// handle is in use (see `Token::hand_out`).
-    pub(crate) fn derive_from_private(
-        &self,
-        op: impl FnOnce(ObjectHandle) -> CkResult<ObjectHandle>,
-    ) -> Outcome<CkResult<ObjectHandle>> {
-        if self.attributes.key_type.is_public_key() {
-            return Err(ProviderError::InvalidArgument(format!(
-                "key `{}` is a public key",
-                self.name
-            )));
-        }
-        let class = Some(ObjectClass::PRIVATE_KEY);
-        let derived = self.session.token.hand_out(
-            || {
-                let found = find_objects_with_id(&self.session, &self.id, class)?;
-                let derived = found.first().map(|private| op(*private)).transpose()?;
-                Ok((found, derived))
-            },
-            |(found, derived)| found.iter().copied().chain(*derived).collect(),
-        );
-        match derived {
-            Ok((_, Some(derived))) => Ok(Ok(derived)),
-            Ok((_, None)) => Err(ProviderError::backend(
+        let token = self.session.token;
+        let found = find(&self.session, &self.id, Some(class)).map_err(ck_error(format!(
+            "finding key `{}` on the token",
+            self.name
+        )))?;
+        let handle = found.into_iter().next().ok_or_else(|| {
+            ProviderError::backend(
                 ResponseStatus::PsaErrorDoesNotExist,
                 format!("the token no longer has the objects of key `{}`", self.name),
-            )),
-            Err(error) => Ok(Err(error)),
-        }
+            )
+        })?;
+        token.remember_handle(&self.id, class, handle);
+        Ok(handle)
     }
 
     /// Runs `op` on the private key object; a lone public key has none.
@@ -263,15 +228,16 @@ fn bytes_of(attribute: &Attribute) -> Option<Vec<u8>> {
 }
 
 /// The token objects with `CKA_ID` `id` (of `class`, if given).
-pub(crate) fn find(
-    session: &PooledSession<'_>,
+fn find(
+    session: &Session,
     id: &[u8],
     class: Option<ObjectClass>,
-) -> CkResult<Vec<ObjectHandle>> {
-    session.token.hand_out(
-        || find_objects_with_id(session, id, class),
-        |found| found.clone(),
-    )
+) -> cryptoki::error::Result<Vec<ObjectHandle>> {
+    let mut template = vec![Attribute::Token(true), Attribute::Id(id.to_vec())];
+    if let Some(class) = class {
+        template.push(Attribute::Class(class));
+    }
+    session.find_objects(&template)
 }
 
 /// `ID_LEN` bytes from the system's random generator.
@@ -300,8 +266,8 @@ pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Outcome
         }
         Ok(objects.len())
     });
-    // After the destruction, so that no search in between leaves a handle
-    // of this key behind.
+    // After the destruction, so that no use of the key in between leaves
+    // a handle behind (one would be refused by `known_handle` anyway).
     session.token.forget_handles(id);
     destroyed
 }
@@ -547,16 +513,11 @@ impl Pkcs11Provider {
         attributes: &Attributes,
         material: Material,
     ) -> Outcome<()> {
-        let token = self.token();
-        // Creating objects hands out handles (see `Token::hand_out`).
-        let create = |template: &[Attribute]| {
-            token.hand_out(|| session.create_object(template), |made| vec![*made])
-        };
         let key_type = attributes.key_type;
         let is_rsa = matches!(key_type, Type::RsaKeyPair | Type::RsaPublicKey);
         let exportable = self.allow_export() && attributes.policy.usage_flags.export();
         if is_symmetric(key_type) {
-            return make_secret(token, session, id, attributes, exportable, material);
+            return make_secret(session, id, attributes, exportable, material);
         }
         let common = |class| {
             vec![
@@ -600,11 +561,8 @@ impl Pkcs11Provider {
                     private.retain(|a| a.attribute_type() != AttributeType::EcParams);
                     Mechanism::EccKeyPairGen
                 };
-                token
-                    .hand_out(
-                        || session.generate_key_pair(&mechanism, &public, &private),
-                        |(public, private)| vec![*public, *private],
-                    )
+                session
+                    .generate_key_pair(&mechanism, &public, &private)
                     .map_err(failed)?;
             }
             Material::RsaPair(key) => {
@@ -620,28 +578,28 @@ impl Pkcs11Provider {
                     Attribute::Exponent2(key.exponent2.clone()),
                     Attribute::Coefficient(key.coefficient.clone()),
                 ]);
-                let made = create(&private);
+                let made = session.create_object(&private);
                 wipe(&mut private);
                 made.map_err(ck_error("creating the private key on the token"))?;
-                create(&public).map_err(failed)?;
+                session.create_object(&public).map_err(failed)?;
             }
             Material::RsaPublic { modulus, exponent } => {
                 public.push(Attribute::Modulus(modulus));
                 public.push(Attribute::PublicExponent(exponent));
-                create(&public).map_err(failed)?;
+                session.create_object(&public).map_err(failed)?;
             }
             Material::EcPublic(point) => {
                 public.push(Attribute::EcPoint(der::octet_string(&point)));
-                create(&public).map_err(failed)?;
+                session.create_object(&public).map_err(failed)?;
             }
             Material::EcPair { scalar, point } => {
                 private.push(Attribute::Value(scalar.to_vec()));
                 drop(scalar);
-                let made = create(&private);
+                let made = session.create_object(&private);
                 wipe(&mut private);
                 made.map_err(ck_error("creating the private key on the token"))?;
                 public.push(Attribute::EcPoint(der::octet_string(&point)));
-                create(&public).map_err(failed)?;
+                session.create_object(&public).map_err(failed)?;
             }
             Material::Secret(_) => {
                 return Err(ProviderError::InvalidArgument(
@@ -693,7 +651,6 @@ impl Pkcs11Provider {
 
 /// Makes the secret key object of an AES or HMAC key.
 fn make_secret(
-    token: &Token,
     session: &Session,
     id: &[u8],
     attributes: &Attributes,
@@ -727,16 +684,13 @@ fn make_secret(
             } else {
                 Mechanism::GenericSecretKeyGen
             };
-            token
-                .hand_out(
-                    || session.generate_key(&mechanism, &template),
-                    |made| vec![*made],
-                )
+            session
+                .generate_key(&mechanism, &template)
                 .map_err(failed)?;
         }
         Material::Secret(value) => {
             template.push(Attribute::Value(value.to_vec()));
-            let made = token.hand_out(|| session.create_object(&template), |made| vec![*made]);
+            let made = session.create_object(&template);
             wipe(&mut template);
             made.map_err(failed)?;
         }
@@ -896,9 +850,9 @@ impl Pkcs11Provider {
             .len()
     }
 
-    /// Remembers the handle of `from`'s private key object as `to`'s, as
-    /// if the token had given `to`'s old handle number to `from`'s object
-    /// without the provider seeing it.
+    /// Makes the provider believe that the handle of `from`'s private key
+    /// object is that of `to`'s, as a token that gave a freed handle
+    /// number to a new object would.
     pub(crate) fn mix_up_private_handles_for_tests(&self, to: &[u8], from: &[u8]) {
         let session = self
             .token()
@@ -910,7 +864,7 @@ impl Pkcs11Provider {
             .first()
             .unwrap_or_else(|| panic!("no private key object"));
         self.token()
-            .remember_for_tests(to, ObjectClass::PRIVATE_KEY, handle);
+            .remember_handle(to, ObjectClass::PRIVATE_KEY, handle);
     }
 
     /// How many objects the token holds, of any key.
@@ -919,11 +873,8 @@ impl Pkcs11Provider {
             .token()
             .session()
             .unwrap_or_else(|error| panic!("{error}"));
-        self.token()
-            .hand_out(
-                || session.find_objects(&[Attribute::Token(true)]),
-                |found| found.clone(),
-            )
+        session
+            .find_objects(&[Attribute::Token(true)])
             .unwrap_or_else(|error| panic!("{error}"))
             .len()
     }

@@ -58,12 +58,10 @@
 //! a session from a pool (opening another when all are busy), so
 //! concurrent requests do not queue behind one session. Object handles are
 //! remembered once found, since searching costs a token such as SoftHSM2
-//! work on every private object it holds. Calls that make the token hand
-//! out handles (creating, deriving, finding objects) never overlap the use
-//! of a remembered handle, and forget every remembered handle they were
-//! given again, so a handle number the token reuses never serves the key
-//! it named before. The user PIN is held in zeroizing buffers and never
-//! logged.
+//! work on every private object it holds; each is confirmed (class and
+//! `CKA_ID` read back) before use, so a handle the token has given to
+//! another object is never used. The user PIN is held in zeroizing
+//! buffers and never logged.
 //!
 //! # Example
 //!

@@ -1,10 +1,11 @@
 //! The provider itself: construction, recovery of what a crash left, and
 //! the capabilities it returns.
 
-use crate::keys::{destroy_objects, find};
+use crate::keys::destroy_objects;
 use crate::settings::Pkcs11Settings;
 use crate::support::Support;
 use crate::token::{Token, ck_error};
+use cryptoki::object::Attribute;
 use psec_interface::ProviderId;
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_provider::{
@@ -166,7 +167,12 @@ impl Pkcs11Provider {
     fn drop_vanished(&self) -> Result<(), ProviderError> {
         let session = self.token.session()?;
         for (identity, info) in self.key_store.keys_in(&self.name)? {
-            let found = find(&session, &info.backend_id, None)
+            let template = [
+                Attribute::Token(true),
+                Attribute::Id(info.backend_id.clone()),
+            ];
+            let found = session
+                .find_objects(&template)
                 .map_err(ck_error("looking for the objects of a key"))?;
             if !found.is_empty() {
                 continue;

@@ -375,7 +375,7 @@ impl KeyAgreement for Pkcs11Provider {
         let failed = ck_error(format!("ECDH with key `{}`", key.name));
         let mechanism = Mechanism::Ecdh1Derive(params);
         let secret = key
-            .derive_from_private(|private| key.session.derive_key(&mechanism, private, &template))?
+            .private(|private| key.session.derive_key(&mechanism, private, &template))?
             .map_err(failed)?;
         let values = key
             .session

@@ -6,7 +6,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismInfo, MechanismType};
-use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::RawAuthPin;
@@ -14,7 +14,7 @@ use psec_interface::ResponseStatus;
 use psec_provider::ProviderError;
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// How many idle sessions the pool keeps; more are opened when needed and
 /// closed when returned.
@@ -105,24 +105,6 @@ pub(crate) fn ck_error(context: impl Into<String>) -> impl FnOnce(CkError) -> Pr
     }
 }
 
-/// What a call on the token gave.
-pub(crate) type CkResult<T> = cryptoki::error::Result<T>;
-
-/// The token objects with `CKA_ID` `id` (of `class`, if given). Callers
-/// go through [`Token::hand_out`] or [`Token::find_and_remember`]: a
-/// search hands out handles.
-pub(crate) fn find_objects_with_id(
-    session: &Session,
-    id: &[u8],
-    class: Option<ObjectClass>,
-) -> CkResult<Vec<ObjectHandle>> {
-    let mut template = vec![Attribute::Token(true), Attribute::Id(id.to_vec())];
-    if let Some(class) = class {
-        template.push(Attribute::Class(class));
-    }
-    session.find_objects(&template)
-}
-
 /// A start-up problem the user must fix, with what to do.
 fn start_up(what: impl Into<String>) -> ProviderError {
     ProviderError::backend(ResponseStatus::PsaErrorCommunicationFailure, what)
@@ -144,11 +126,8 @@ pub(crate) struct Token {
     /// Sessions not in use.
     idle: Mutex<Vec<Session>>,
     /// Handles of key objects found before, by `CKA_ID` and class (see
-    /// [`Token::use_remembered`]).
+    /// [`Token::known_handle`]).
     handles: Mutex<HashMap<(Vec<u8>, u64), ObjectHandle>>,
-    /// Shared while a remembered handle is in use, exclusive while the
-    /// token may hand out handles (see [`Token::hand_out`]).
-    handing_out: RwLock<()>,
     /// The session that logged in, kept open so the login lasts.
     _login: Mutex<Session>,
 }
@@ -236,7 +215,6 @@ impl Token {
             mechanisms,
             idle: Mutex::new(Vec::new()),
             handles: Mutex::new(HashMap::new()),
-            handing_out: RwLock::new(()),
             _login: Mutex::new(login),
             oaep_hashes: Vec::new(),
         };
@@ -264,7 +242,6 @@ impl Token {
             Attribute::PublicExponent(vec![1, 0, 1]),
         ];
         let private = [Attribute::Token(false), Attribute::Decrypt(true)];
-        // At start-up, before any handle is remembered: nothing to forget.
         let Ok((public, _)) =
             session.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &private)
         else {
@@ -318,104 +295,47 @@ impl Token {
         self.handles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `op` on the handle remembered for the object of `class` with
-    /// `CKA_ID` `id`, if there is one.
+    /// The handle found before for the object of `class` with `CKA_ID`
+    /// `id`, once `session` confirms it still names such an object.
     ///
-    /// Searching (`C_FindObjects`) on every use of a key costs a token work
-    /// on every object it holds (SoftHSM2 decrypts the `CKA_ID` of each
-    /// private object), so handles are remembered once found. A handle
-    /// names its object for as long as the object lives (PKCS#11 2.40,
-    /// 2.4: handles are assigned when this application creates or finds an
-    /// object), but once the object is gone the token may give the number
-    /// to a new one, which could be another tenant's key. So every call
-    /// that can make the token hand out handles goes through
-    /// [`Token::hand_out`], which runs while no remembered handle is in use
-    /// and then forgets every remembered handle the token handed out
-    /// again: a remembered handle names the object it was found for, or
-    /// none (the token then calls it invalid, and the caller searches
-    /// again).
-    pub(crate) fn use_remembered<T>(
-        &self,
-        id: &[u8],
-        class: ObjectClass,
-        op: impl FnOnce(ObjectHandle) -> T,
-    ) -> Option<T> {
-        let _in_use = self
-            .handing_out
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let handle = *self.handles().get(&(id.to_vec(), u64::from(class)))?;
-        Some(op(handle))
-    }
-
-    /// Runs `call`, a token call that may hand out object handles
-    /// (creating, generating, deriving or finding objects), while no
-    /// remembered handle is in use, then forgets every remembered handle
-    /// among those `given` names in its result (see
-    /// [`Token::use_remembered`]). A failed call may have handed out
-    /// handles it does not report, so then every remembered handle goes.
-    pub(crate) fn hand_out<T>(
-        &self,
-        call: impl FnOnce() -> CkResult<T>,
-        given: impl FnOnce(&T) -> Vec<ObjectHandle>,
-    ) -> CkResult<T> {
-        let _exclusive = self
-            .handing_out
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let result = call();
-        let mut handles = self.handles();
-        match &result {
-            Ok(value) => {
-                let given = given(value);
-                handles.retain(|_, handle| !given.contains(handle));
-            }
-            Err(_) => handles.clear(),
-        }
-        result
-    }
-
-    /// Finds the token object of `class` with `CKA_ID` `id` (through
-    /// [`Token::hand_out`]) and remembers its handle.
-    pub(crate) fn find_and_remember(
+    /// Searching (`C_FindObjects`) costs a token work on every object it
+    /// holds (SoftHSM2 decrypts the `CKA_ID` of each private object), on
+    /// every use of a key; reading two attributes of one object does not
+    /// grow with the number of keys. The check is what keeps tenants apart:
+    /// a token may give a freed handle number to a new object (after
+    /// someone else destroyed this key's objects, say), and some tokens'
+    /// handles hold only within a session; a handle that no longer names
+    /// this key's object is forgotten, never used.
+    pub(crate) fn known_handle(
         &self,
         session: &Session,
         id: &[u8],
         class: ObjectClass,
-    ) -> CkResult<Option<ObjectHandle>> {
-        let _exclusive = self
-            .handing_out
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let found = find_objects_with_id(session, id, Some(class));
-        let mut handles = self.handles();
-        let found = match found {
-            Ok(found) => found,
-            Err(error) => {
-                handles.clear();
-                return Err(error);
-            }
-        };
-        handles.retain(|_, handle| !found.contains(handle));
-        let first = found.first().copied();
-        if let Some(handle) = first {
-            handles.insert((id.to_vec(), u64::from(class)), handle);
+    ) -> Option<ObjectHandle> {
+        let key = (id.to_vec(), u64::from(class));
+        let handle = *self.handles().get(&key)?;
+        let read = session.get_attributes(handle, &[AttributeType::Class, AttributeType::Id]);
+        let still_this_key = read.is_ok_and(|attributes| {
+            attributes.contains(&Attribute::Class(class))
+                && attributes.contains(&Attribute::Id(id.to_vec()))
+        });
+        if still_this_key {
+            Some(handle)
+        } else {
+            self.handles().remove(&key);
+            None
         }
-        Ok(first)
+    }
+
+    /// Remembers that `handle` is the object of `class` with `CKA_ID` `id`.
+    pub(crate) fn remember_handle(&self, id: &[u8], class: ObjectClass, handle: ObjectHandle) {
+        self.handles()
+            .insert((id.to_vec(), u64::from(class)), handle);
     }
 
     /// Forgets the handles of the objects with `CKA_ID` `id`.
     pub(crate) fn forget_handles(&self, id: &[u8]) {
         self.handles().retain(|(known, _), _| known != id);
-    }
-
-    /// Remembers `handle` for the object of `class` with `CKA_ID` `id`, as
-    /// a token that handed the number out behind the provider's back would
-    /// make it look.
-    #[cfg(test)]
-    pub(crate) fn remember_for_tests(&self, id: &[u8], class: ObjectClass, handle: ObjectHandle) {
-        self.handles()
-            .insert((id.to_vec(), u64::from(class)), handle);
     }
 
     /// How many sessions wait in the pool.

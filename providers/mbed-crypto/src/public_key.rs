@@ -139,29 +139,22 @@ pub fn asymmetric_encrypt(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::test_support::*;
-    use psa_crypto::types::algorithm::{Hash, SignHash};
-    use psec_interface::ResponseStatus;
-    use psec_interface::operations::{
-        psa_asymmetric_decrypt, psa_export_public_key, psa_sign_hash, psa_sign_message,
+    // The functions under test are named as the shared test helpers that
+    // go through a provider: those are used by path.
+    use super::{PublicKey, asymmetric_encrypt, verify_hash, verify_message};
+    use crate::test_support::{
+        app, ecc_p256_signing_key, export_public, generate, in_test_dir, rsa_key, setup,
     };
-    use psec_provider::{AsymmetricEncryption as _, AsymmetricSigning as _, KeyManagement as _};
+    use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature, Hash, SignHash};
+    use psa_crypto::types::key::Type;
+    use psec_interface::ResponseStatus;
+    use psec_interface::operations::psa_asymmetric_decrypt;
+    use psec_provider::AsymmetricEncryption as _;
+    use psec_provider::testing;
 
     const ECDSA: AsymmetricSignature = AsymmetricSignature::Ecdsa {
         hash_alg: SignHash::Specific(Hash::Sha256),
     };
-
-    fn exported(provider: &crate::MbedCryptoProvider, name: &str) -> Vec<u8> {
-        let op = psa_export_public_key::Operation {
-            key_name: name.into(),
-        };
-        provider
-            .export_public_key(&app("alice"), op)
-            .unwrap()
-            .data
-            .to_vec()
-    }
 
     #[test]
     fn signatures_of_a_stored_key_verify_with_its_exported_public_key() {
@@ -170,18 +163,13 @@ mod tests {
         let mut attributes = ecc_p256_signing_key();
         attributes.policy.usage_flags.set_sign_message();
         generate(&provider, &owner, "ec", attributes).unwrap();
-        let data = exported(&provider, "ec");
+        let data = export_public(&provider, &owner, "ec").unwrap();
         let key = PublicKey {
             key_type: attributes.key_type,
             data: &data,
         };
         let hash = [0x5a; 32];
-        let op = psa_sign_hash::Operation {
-            key_name: "ec".into(),
-            alg: ECDSA,
-            hash: hash.to_vec(),
-        };
-        let signature = provider.sign_hash(&owner, op).unwrap().signature;
+        let signature = testing::sign_hash(&provider, &owner, "ec", ECDSA, &hash).unwrap();
         verify_hash(key, ECDSA, &hash, &signature).unwrap();
 
         let mut wrong = signature.clone();
@@ -193,12 +181,8 @@ mod tests {
             "{error}"
         );
 
-        let op = psa_sign_message::Operation {
-            key_name: "ec".into(),
-            alg: ECDSA,
-            message: b"a message".to_vec().into(),
-        };
-        let signature = provider.sign_message(&owner, op).unwrap().signature;
+        let signature =
+            testing::sign_message(&provider, &owner, "ec", ECDSA, b"a message").unwrap();
         verify_message(key, ECDSA, b"a message", &signature).unwrap();
         let error = verify_message(key, ECDSA, b"another message", &signature).unwrap_err();
         assert_eq!(
@@ -219,7 +203,7 @@ mod tests {
             flags.set_encrypt().set_decrypt();
         });
         generate(&provider, &owner, "rsa", attributes).unwrap();
-        let data = exported(&provider, "rsa");
+        let data = export_public(&provider, &owner, "rsa").unwrap();
         let key = PublicKey {
             key_type: Type::RsaPublicKey,
             data: &data,

@@ -33,7 +33,10 @@ pub(crate) fn in_test_dir() {
     });
 }
 
-pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
+pub(crate) use psec_provider::testing::{
+    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, sign_message,
+    verify_hash, verify_message,
+};
 
 /// The Mbed key ids of every creation begun on `store`, failed or not.
 pub(crate) fn begun_ids(store: &InMemoryKeyStoreForTests) -> Vec<KeyId> {

@@ -144,7 +144,9 @@ macro_rules! softhsm_test {
 }
 pub(crate) use softhsm_test;
 
-pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
+pub(crate) use psec_provider::testing::{
+    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, verify_hash,
+};
 
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {

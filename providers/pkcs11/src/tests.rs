@@ -27,57 +27,13 @@ use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
 use psec_interface::{NativeOperation, NativeResult, Opcode, ResponseStatus};
 use psec_provider::{
     Aead, Application, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Hashing, KeyAgreement,
-    KeyExport, KeyInfo, KeyManagement, KeyStore, Mac, ProviderError, Random, execute,
-    supported_opcodes,
+    KeyExport, KeyInfo, KeyStore, Mac, ProviderError, Random, execute, supported_opcodes,
 };
 use std::process::Command;
 use std::sync::Arc;
 
 fn status(error: &ProviderError) -> ResponseStatus {
     error.status()
-}
-
-fn export_public(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-) -> Result<Vec<u8>, ProviderError> {
-    let op = psa_export_public_key::Operation {
-        key_name: name.into(),
-    };
-    provider.export_public_key(owner, op).map(|r| r.data)
-}
-
-fn sign_hash(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    hash: &[u8],
-) -> Result<Vec<u8>, ProviderError> {
-    let op = psa_sign_hash::Operation {
-        key_name: name.into(),
-        alg,
-        hash: hash.to_vec(),
-    };
-    provider.sign_hash(owner, op).map(|r| r.signature)
-}
-
-fn verify_hash(
-    provider: &Pkcs11Provider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    hash: &[u8],
-    signature: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_verify_hash::Operation {
-        key_name: name.into(),
-        alg,
-        hash: hash.to_vec(),
-        signature: signature.to_vec(),
-    };
-    provider.verify_hash(owner, op).map(|_| ())
 }
 
 fn ecdsa(hash: Hash) -> AsymmetricSignature {
@@ -882,8 +838,8 @@ softhsm_test! {
                     for round in 0..10u8 {
                         let digest = [thread.wrapping_mul(31).wrapping_add(round); 32];
                         for (name, alg) in [("ec", ecdsa(Hash::Sha256)), ("rsa", pkcs1(Hash::Sha256))] {
-                            let signature = sign_hash(&provider, &owner, name, alg, &digest).unwrap();
-                            verify_hash(&provider, &owner, name, alg, &digest, &signature).unwrap();
+                            let signature = sign_hash(&*provider, &owner, name, alg, &digest).unwrap();
+                            verify_hash(&*provider, &owner, name, alg, &digest, &signature).unwrap();
                         }
                     }
                 })

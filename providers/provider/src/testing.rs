@@ -1,17 +1,22 @@
 //! What providers' tests share: a key store in memory (no persistence, so
 //! it can stand for the service's store in nothing but a test), and helpers
-//! that create and destroy keys through [`KeyManagement`]. Behind the
-//! `testing` feature, for the providers' dev-dependencies.
+//! that create, export, sign and verify with and destroy keys through the
+//! capability traits. Behind the `testing` feature, for the providers'
+//! dev-dependencies.
 #![allow(
     clippy::expect_used,
     reason = "test support: a poisoned lock fails the test"
 )]
 
 use crate::{
-    Application, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, KeyStoreError,
-    ProviderError,
+    Application, AsymmetricSigning, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore,
+    KeyStoreError, ProviderError,
 };
-use psec_interface::operations::{psa_destroy_key, psa_generate_key, psa_import_key};
+use psec_interface::operations::{
+    psa_destroy_key, psa_export_public_key, psa_generate_key, psa_import_key, psa_sign_hash,
+    psa_sign_message, psa_verify_hash, psa_verify_message,
+};
+use psec_interface::psa_crypto::types::algorithm::AsymmetricSignature;
 use psec_interface::psa_crypto::types::key::Attributes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -184,4 +189,88 @@ pub fn destroy<P: KeyManagement + ?Sized>(
         key_name: name.into(),
     };
     provider.destroy_key(owner, op).map(|_| ())
+}
+
+/// The public key of `owner`'s key `name`, in PSA's format.
+pub fn export_public<P: KeyManagement + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_export_public_key::Operation {
+        key_name: name.into(),
+    };
+    provider
+        .export_public_key(owner, op)
+        .map(|result| result.data)
+}
+
+/// Signs `hash` with `owner`'s key `name`.
+pub fn sign_hash<P: AsymmetricSigning + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_sign_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+    };
+    provider.sign_hash(owner, op).map(|result| result.signature)
+}
+
+/// Verifies `signature` of `hash` with `owner`'s key `name`.
+pub fn verify_hash<P: AsymmetricSigning + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+    signature: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_verify_hash::Operation {
+        key_name: name.into(),
+        alg,
+        hash: hash.to_vec(),
+        signature: signature.to_vec(),
+    };
+    provider.verify_hash(owner, op).map(|_| ())
+}
+
+/// Signs `message` with `owner`'s key `name`.
+pub fn sign_message<P: AsymmetricSigning + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    message: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_sign_message::Operation {
+        key_name: name.into(),
+        alg,
+        message: message.into(),
+    };
+    provider
+        .sign_message(owner, op)
+        .map(|result| result.signature)
+}
+
+/// Verifies `signature` of `message` with `owner`'s key `name`.
+pub fn verify_message<P: AsymmetricSigning + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: AsymmetricSignature,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_verify_message::Operation {
+        key_name: name.into(),
+        alg,
+        message: message.into(),
+        signature: signature.to_vec(),
+    };
+    provider.verify_message(owner, op).map(|_| ())
 }

@@ -516,7 +516,7 @@ mod tests {
                     for round in 0..3 {
                         let name = format!("k{round}");
                         generate(&*provider, &owner, &name, ecc_key(256)).unwrap();
-                        sign_hash(&provider, &owner, &name, ECDSA_SHA256, &[round; 32]).unwrap();
+                        sign_hash(&*provider, &owner, &name, ECDSA_SHA256, &[round; 32]).unwrap();
                         destroy(&*provider, &owner, &name).unwrap();
                     }
                 })
@@ -528,6 +528,6 @@ mod tests {
         // Twelve loads on a TPM of three transient slots: each was flushed.
         let owner = app("after");
         generate(&*provider, &owner, "k", ecc_key(256)).unwrap();
-        sign_hash(&provider, &owner, "k", ECDSA_SHA256, &[0; 32]).unwrap();
+        sign_hash(&*provider, &owner, "k", ECDSA_SHA256, &[0; 32]).unwrap();
     }
 }

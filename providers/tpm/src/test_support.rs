@@ -10,18 +10,13 @@
 
 use crate::{TpmProvider, TpmSettings};
 use psec_interface::AuthType;
-use psec_interface::operations::{
-    psa_export_public_key, psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
-};
 use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, AsymmetricEncryption, AsymmetricSignature, Hash,
 };
 use psec_interface::psa_crypto::types::key::{
     Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
 };
-use psec_provider::{
-    Application, AsymmetricSigning, KeyIdentity, KeyManagement, KeyStore, ProviderError,
-};
+use psec_provider::{Application, KeyIdentity, KeyStore, ProviderError};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -152,7 +147,10 @@ impl Drop for Swtpm {
     }
 }
 
-pub(crate) use psec_provider::testing::{InMemoryKeyStoreForTests, destroy, generate, import};
+pub(crate) use psec_provider::testing::{
+    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, sign_message,
+    verify_hash, verify_message,
+};
 
 /// A test's swtpm, key store and provider over both.
 pub(crate) struct Setup {
@@ -257,88 +255,4 @@ pub(crate) fn rsa_crypt_key(bits: usize, alg: AsymmetricEncryption) -> Attribute
     attributes(Type::RsaKeyPair, bits, alg.into(), |flags| {
         flags.set_encrypt().set_decrypt();
     })
-}
-
-/// Exports `owner`'s public key `name`.
-pub(crate) fn export_public(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-) -> Result<Vec<u8>, ProviderError> {
-    let op = psa_export_public_key::Operation {
-        key_name: name.into(),
-    };
-    provider
-        .export_public_key(owner, op)
-        .map(|result| result.data)
-}
-
-/// Signs `hash` with `owner`'s key `name`.
-pub(crate) fn sign_hash(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    hash: &[u8],
-) -> Result<Vec<u8>, ProviderError> {
-    let op = psa_sign_hash::Operation {
-        key_name: name.into(),
-        alg,
-        hash: hash.to_vec(),
-    };
-    provider.sign_hash(owner, op).map(|result| result.signature)
-}
-
-/// Verifies `signature` of `hash` with `owner`'s key `name`.
-pub(crate) fn verify_hash(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    hash: &[u8],
-    signature: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_verify_hash::Operation {
-        key_name: name.into(),
-        alg,
-        hash: hash.to_vec(),
-        signature: signature.to_vec(),
-    };
-    provider.verify_hash(owner, op).map(|_| ())
-}
-
-/// Signs `message` with `owner`'s key `name`.
-pub(crate) fn sign_message(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    message: &[u8],
-) -> Result<Vec<u8>, ProviderError> {
-    let op = psa_sign_message::Operation {
-        key_name: name.into(),
-        alg,
-        message: message.into(),
-    };
-    provider
-        .sign_message(owner, op)
-        .map(|result| result.signature)
-}
-
-/// Verifies `signature` of `message` with `owner`'s key `name`.
-pub(crate) fn verify_message(
-    provider: &TpmProvider,
-    owner: &Application,
-    name: &str,
-    alg: AsymmetricSignature,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), ProviderError> {
-    let op = psa_verify_message::Operation {
-        key_name: name.into(),
-        alg,
-        message: message.into(),
-        signature: signature.to_vec(),
-    };
-    provider.verify_message(owner, op).map(|_| ())
 }

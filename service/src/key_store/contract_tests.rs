@@ -181,75 +181,48 @@ pub(super) fn destroy_hides_the_key_then_forgets_it(store: &dyn KeyStore, provid
     store.begin_create(&k, &info(&[8])).unwrap();
 }
 
-/// Runs every contract test against the store `$open` opens in a fresh
-/// directory, with keys of provider `$provider`.
+/// Runs each contract test named after `tests:` against the store `$open`
+/// opens in a fresh directory, with keys of provider `$provider`.
 macro_rules! contract {
-    ($store:ident, $open:expr, $provider:expr) => {
+    ($store:ident, $open:expr, $provider:expr, tests: $($test:ident),+ $(,)?) => {
         mod $store {
             use super::*;
-
-            #[test]
-            fn created_key_is_visible_only_once_committed() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::created_key_is_visible_only_once_committed(&store, $provider);
-            }
-
-            #[test]
-            fn begin_create_on_a_name_taken_in_any_state_is_already_exists() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::begin_create_on_a_name_taken_in_any_state_is_already_exists(
-                    &store, $provider,
-                );
-            }
-
-            #[test]
-            fn abort_create_forgets_the_key_and_frees_the_name() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::abort_create_forgets_the_key_and_frees_the_name(&store, $provider);
-            }
-
-            #[test]
-            fn steps_on_a_key_in_the_wrong_state_are_not_found() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::steps_on_a_key_in_the_wrong_state_are_not_found(&store, $provider);
-            }
-
-            #[test]
-            fn a_key_read_before_is_gone_once_destroy_begins_and_a_new_one_is_read_anew() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::a_key_read_before_is_gone_once_destroy_begins_and_a_new_one_is_read_anew(
-                    &store, $provider,
-                );
-            }
-
-            #[test]
-            fn readers_racing_a_destroy_never_see_the_key_afterwards() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::readers_racing_a_destroy_never_see_the_key_afterwards(&store, $provider);
-            }
-
-            #[test]
-            fn destroy_hides_the_key_then_forgets_it() {
-                let dir = tempfile::tempdir().unwrap();
-                let store = $open(dir.path());
-                super::destroy_hides_the_key_then_forgets_it(&store, $provider);
-            }
+            $(
+                #[test]
+                fn $test() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = $open(dir.path());
+                    super::$test(&store, $provider);
+                }
+            )+
         }
     };
 }
 
-contract!(
+/// Every contract test, for each store.
+macro_rules! every_contract_test {
+    ($store:ident, $open:expr, $provider:expr) => {
+        contract!(
+            $store,
+            $open,
+            $provider,
+            tests: created_key_is_visible_only_once_committed,
+            begin_create_on_a_name_taken_in_any_state_is_already_exists,
+            abort_create_forgets_the_key_and_frees_the_name,
+            steps_on_a_key_in_the_wrong_state_are_not_found,
+            a_key_read_before_is_gone_once_destroy_begins_and_a_new_one_is_read_anew,
+            readers_racing_a_destroy_never_see_the_key_afterwards,
+            destroy_hides_the_key_then_forgets_it,
+        );
+    };
+}
+
+every_contract_test!(
     sqlite,
     |dir: &Path| SqliteKeyStore::open(&dir.join("keys.sqlite3")).unwrap(),
     "mbed"
 );
-contract!(
+every_contract_test!(
     on_disk,
     |dir: &Path| OnDiskKeyStore::open(dir, Direct).unwrap(),
     "mbed-crypto-provider"

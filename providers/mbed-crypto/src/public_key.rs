@@ -43,7 +43,7 @@ fn public_type(key_type: Type) -> Outcome<Type> {
 
 /// Runs `f` on `key` imported as a volatile key that may do only `alg`,
 /// with the usage `usage` sets, and destroys the key afterwards. `f` gets
-/// the key's attributes as Mbed TLS read them.
+/// the key's id and runs under the PSA lock.
 ///
 /// The key goes in with size 0, which Mbed TLS reads from the data:
 /// psa-crypto 0.13 refuses the size 384 for secp384r1 (see `keys.rs`).
@@ -51,7 +51,7 @@ fn with_volatile_key<T>(
     key: PublicKey<'_>,
     alg: psa_crypto::types::algorithm::Algorithm,
     usage: impl FnOnce(&mut UsageFlags),
-    f: impl FnOnce(&Psa, Id) -> Outcome<T>,
+    f: impl FnOnce(Id) -> Outcome<T>,
 ) -> Outcome<T> {
     let mut usage_flags = UsageFlags::default();
     usage(&mut usage_flags);
@@ -68,7 +68,7 @@ fn with_volatile_key<T>(
     psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
     let id = key_management::import(attributes, None, key.data)
         .map_err(|error| psa_error(error, "importing the public key"))?;
-    let outcome = f(&psa, id);
+    let outcome = f(id);
     if let Err(error) = psa.destroy(id) {
         log::warn!("could not destroy a volatile public key in Mbed TLS: {error:?}");
     }
@@ -89,7 +89,7 @@ pub fn verify_hash(
         |flags| {
             flags.set_verify_hash();
         },
-        |_, id| {
+        |id| {
             asym_signature::verify_hash(id, alg, hash, signature)
                 .map_err(|error| psa_error(error, "verifying in software"))
         },
@@ -124,7 +124,7 @@ pub fn asymmetric_encrypt(
         |flags| {
             flags.set_encrypt();
         },
-        |_, id| {
+        |id| {
             let size = Attributes::from_key_id(id)
                 .and_then(|attributes| attributes.asymmetric_encrypt_output_size(alg))
                 .map_err(|error| psa_error(error, "sizing the ciphertext"))?;

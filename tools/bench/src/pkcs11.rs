@@ -28,7 +28,7 @@ struct Pool(Mutex<Vec<Session>>);
 impl Pool {
     fn sign(
         &self,
-        login: &Pkcs11,
+        context: &Pkcs11,
         slot: cryptoki::slot::Slot,
         key: ObjectHandle,
         mechanism: &Mechanism,
@@ -37,7 +37,7 @@ impl Pool {
         let idle = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let session = match idle {
             Some(session) => session,
-            None => login.open_ro_session(slot)?,
+            None => context.open_ro_session(slot)?,
         };
         let signed = session.sign(mechanism, key, data).map(drop);
         self.0

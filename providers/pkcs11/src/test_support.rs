@@ -145,7 +145,8 @@ macro_rules! softhsm_test {
 pub(crate) use softhsm_test;
 
 pub(crate) use psec_provider::testing::{
-    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, verify_hash,
+    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, sign_message,
+    verify_hash, verify_message,
 };
 
 /// Settings for the test token, with export allowed.

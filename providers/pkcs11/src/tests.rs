@@ -959,28 +959,9 @@ softhsm_test! {
             assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}: {error}");
 
             let message = b"signed on the token, checked in software";
-            let signature = provider
-                .sign_message(
-                    &owner,
-                    psa_sign_message::Operation {
-                        key_name: name.into(),
-                        alg,
-                        message: message.to_vec().into(),
-                    },
-                )
-                .unwrap()
-                .signature;
-            let verify = |message: &[u8]| {
-                provider.verify_message(
-                    &owner,
-                    psa_verify_message::Operation {
-                        key_name: name.into(),
-                        alg,
-                        message: message.to_vec().into(),
-                        signature: signature.clone(),
-                    },
-                )
-            };
+            let signature = sign_message(&provider, &owner, name, alg, message).unwrap();
+            let verify =
+                |message: &[u8]| verify_message(&provider, &owner, name, alg, message, &signature);
             verify(message).unwrap();
             let error = verify(b"another message").unwrap_err();
             assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{name}: {error}");

@@ -6,10 +6,13 @@
 //! byte.
 //!
 //! A ciphertext that does not decrypt (wrong key, label or padding) gives
-//! `PsaErrorInvalidPadding` on a TPM that answers TPM_RC_VALUE, as the
-//! specification and libtpms from 0.9.7 on do. libtpms before that
-//! answers TPM_RC_FAILURE, which is reported as `PsaErrorHardwareFailure`;
-//! the TPM keeps working.
+//! `PsaErrorInvalidPadding`, PSA's answer. The TPM says TPM_RC_VALUE, as
+//! the specification and libtpms from 0.9.7 on do; libtpms before that
+//! says TPM_RC_FAILURE and keeps working. A TPM_RC_FAILURE from a
+//! decryption is therefore checked with TPM2_GetTestResult: from a TPM not
+//! in failure mode it is a bad padding, from one in failure mode a
+//! `PsaErrorHardwareFailure`. (Parsec 1.5 answers
+//! `PsaErrorCommunicationFailure` for the TPM_RC_FAILURE of a bad padding.)
 
 use crate::TpmProvider;
 use crate::policy::Usage;
@@ -19,8 +22,10 @@ use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
 use psec_provider::{Application, AsymmetricEncryption, ProviderError};
+use tss_esapi::constants::Tss2ResponseCodeKind as Kind;
 use tss_esapi::interface_types::session_handles::AuthSession;
 use tss_esapi::structures::{Data, HashScheme, PublicKeyRsa, RsaDecryptionScheme};
+use tss_esapi::{Context, Error as TssError};
 
 type Outcome<T> = Result<T, ProviderError>;
 
@@ -51,6 +56,39 @@ fn label(alg: Alg, salt: Option<&SecretBytes>) -> Outcome<Data> {
         ));
     }
     Data::try_from(salt.to_vec()).map_err(|error| tpm_error(error, "reading the OAEP label"))
+}
+
+/// Whether `error` is TPM_RC_FAILURE.
+fn is_failure(error: &TssError) -> bool {
+    matches!(error, TssError::Tss2Error(code) if code.kind() == Some(Kind::Failure))
+}
+
+/// Whether the TPM is in failure mode, as TPM2_GetTestResult says (a TPM
+/// that can not even answer that is taken to be).
+fn in_failure_mode(context: &mut Context) -> bool {
+    match context.get_test_result() {
+        Ok((_, Ok(()))) => false,
+        Ok((_, Err(result))) => is_failure(&result),
+        Err(error) => {
+            log::warn!("TPM2_GetTestResult after a failed decryption: {error}");
+            true
+        }
+    }
+}
+
+/// The error of a failed decryption with key `name`: a bad padding
+/// (TPM_RC_VALUE, or TPM_RC_FAILURE from a TPM not in failure mode) is
+/// `PsaErrorInvalidPadding`.
+fn decryption_error(context: &mut Context, error: TssError, name: &str) -> ProviderError {
+    let what = format!("decrypting with key `{name}`: {error}");
+    let status = match status_of(&error) {
+        ResponseStatus::PsaErrorInvalidArgument => ResponseStatus::PsaErrorInvalidPadding,
+        _ if is_failure(&error) && !in_failure_mode(context) => {
+            ResponseStatus::PsaErrorInvalidPadding
+        }
+        status => status,
+    };
+    ProviderError::backend(status, what)
 }
 
 impl AsymmetricEncryption for TpmProvider {
@@ -120,17 +158,7 @@ impl AsymmetricEncryption for TpmProvider {
                     .execute_with_session(Some(AuthSession::Password), |context| {
                         context.rsa_decrypt(handle, ciphertext, scheme, label)
                     })
-                    .map_err(|error| {
-                        let context = format!("decrypting with key `{}`: {error}", key.name);
-                        match status_of(&error) {
-                            // The TPM says TPM_RC_VALUE for a bad padding.
-                            ResponseStatus::PsaErrorInvalidArgument => ProviderError::backend(
-                                ResponseStatus::PsaErrorInvalidPadding,
-                                context,
-                            ),
-                            status => ProviderError::backend(status, context),
-                        }
-                    })?;
+                    .map_err(|error| decryption_error(context, error, key.name))?;
                 Ok(psa_asymmetric_decrypt::Result {
                     plaintext: SecretBytes::from(plaintext.value()),
                 })
@@ -235,21 +263,60 @@ mod tests {
         );
     }
 
+    /// Ciphertexts that decrypt to no valid padding whatever the key: `1`
+    /// (its plaintext is 1, so neither PKCS#1 v1.5's `00 02` nor OAEP's
+    /// label hash can be there) and `n - 1` (its plaintext is `n - 1`,
+    /// whose first byte is not zero).
+    fn corrupted_ciphertexts(setup: &Setup, name: &str) -> [Vec<u8>; 2] {
+        let public = export_public(&setup.provider, &app("alice"), name).unwrap();
+        let (modulus, _) = crate::blob::parse_rsa_public_key_der(&public).unwrap();
+        let mut one = vec![0; modulus.len()];
+        *one.last_mut().unwrap() = 1;
+        let mut minus_one = modulus;
+        // n is odd: no borrow.
+        *minus_one.last_mut().unwrap() -= 1;
+        [one, minus_one]
+    }
+
     #[test]
-    fn a_wrong_label_or_tampered_ciphertext_is_an_invalid_padding() {
+    fn a_corrupted_pkcs1v15_ciphertext_is_an_invalid_padding() {
+        let setup = with_keys();
+        let alg = Alg::RsaPkcs1v15Crypt;
+        for ciphertext in corrupted_ciphertexts(&setup, "pkcs1") {
+            let error = decrypt(&setup, "pkcs1", alg, &ciphertext, None).unwrap_err();
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidPadding,
+                "{error}"
+            );
+        }
+        // The TPM still works.
+        let ciphertext = encrypt(&setup, "pkcs1", alg, b"secret", None).unwrap();
+        let plaintext = decrypt(&setup, "pkcs1", alg, &ciphertext, None).unwrap();
+        assert_eq!(&*plaintext, b"secret");
+    }
+
+    #[test]
+    fn a_wrong_label_or_corrupted_oaep_ciphertext_is_an_invalid_padding() {
         let setup = with_keys();
         let mut ciphertext = encrypt(&setup, "oaep", OAEP, b"secret", Some(b"a\0")).unwrap();
-        // libtpms before 0.9.7 says TPM_RC_FAILURE for a failed decryption.
-        let bad_padding = [
-            ResponseStatus::PsaErrorInvalidPadding,
-            ResponseStatus::PsaErrorHardwareFailure,
-        ];
+        let mut errors = Vec::new();
+        for corrupted in corrupted_ciphertexts(&setup, "oaep") {
+            errors.push(decrypt(&setup, "oaep", OAEP, &corrupted, Some(b"a\0")).unwrap_err());
+        }
+        // A flipped bit: the label hash in the padding fails to match but
+        // for a chance of 2^-256.
         ciphertext[5] ^= 1;
-        let error = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"a\0")).unwrap_err();
-        assert!(bad_padding.contains(&error.status()), "{error}");
+        errors.push(decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"a\0")).unwrap_err());
         ciphertext[5] ^= 1;
-        let error = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"b\0")).unwrap_err();
-        assert!(bad_padding.contains(&error.status()), "{error}");
+        errors.push(decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"b\0")).unwrap_err());
+        for error in errors {
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidPadding,
+                "{error}"
+            );
+        }
         // The TPM still works.
         let plaintext = decrypt(&setup, "oaep", OAEP, &ciphertext, Some(b"a\0")).unwrap();
         assert_eq!(&*plaintext, b"secret");

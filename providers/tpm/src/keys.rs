@@ -154,9 +154,17 @@ impl TpmProvider {
             lifetime: Lifetime::Persistent,
             ..attributes
         };
-        self.support().check(CheckType::Generate, &attributes)?;
         // Saves making an RSA key for nothing; the store checks again.
         self.already_exists(app, name)?;
+        // A public key is imported, never generated: the request is wrong,
+        // not beyond the TPM (PSA's and Parsec's answer).
+        if attributes.key_type.is_public_key() {
+            return Err(ProviderError::InvalidArgument(format!(
+                "a key of type {:?} is a public key: it can be imported, not generated",
+                attributes.key_type
+            )));
+        }
+        self.support().check(CheckType::Generate, &attributes)?;
         let template = pair_template(&attributes)?;
         let blob = {
             let mut tpm = self.tpm();
@@ -566,6 +574,28 @@ mod tests {
         let error =
             import(&setup.provider, &app("alice"), "k", ecc_key(256), &[7; 32]).unwrap_err();
         assert!(matches!(error, ProviderError::NotSupported(_)), "{error}");
+    }
+
+    #[test]
+    fn generating_a_public_key_type_is_an_invalid_argument() {
+        let setup = setup();
+        let owner = app("alice");
+        let pss = AsymmetricSignature::RsaPss {
+            hash_alg: Hash::Sha256.into(),
+        };
+        for (name, attributes) in [
+            ("rsa", public_of(rsa_signing_key(2048, pss))),
+            ("ecc", public_of(ecc_key(256))),
+        ] {
+            let error = generate(&setup.provider, &owner, name, attributes).unwrap_err();
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidArgument,
+                "{name}: {error}"
+            );
+        }
+        assert!(setup.store.keys_in(PROVIDER_NAME).unwrap().is_empty());
+        assert!(setup.store.unfinished(PROVIDER_NAME).unwrap().is_empty());
     }
 
     #[test]

@@ -2,6 +2,9 @@
 # The test suites of every crate, with the locked dependency versions. The
 # output is kept in target/ci-test.log for the summary ci/all.sh prints.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# psec-tool's tests check that keys made by psec are parsec-tool's too, with
+# Parsec's own parsec-tool when it is installed: install it first.
+install_tool parsec-tool 0.7.0 parsec-tool
 step "tests"
 mkdir -p target
 # Warnings are already errors in ci/clippy.sh (all targets); the same flags

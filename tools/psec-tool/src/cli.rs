@@ -16,6 +16,14 @@ Exit codes:
   3  the service refused the request (unknown key, policy, provider, admin)
   4  the service could not be reached (no socket, no answer, timeout)";
 
+/// The application name psec sends under Direct authentication when none is
+/// given. parsec-tool 0.7.0 has no option for it: it always passes its crate
+/// name, `parsec-tool`, to parsec-client's `BasicClient::new`, which sends it
+/// when the first authenticator the service lists that the client knows is
+/// Direct. psec chooses the authenticator the same way (the service's order),
+/// so with this default a key one tool makes is the other's too.
+pub(crate) const DEFAULT_APP_NAME: &str = "parsec-tool";
+
 /// Use a psec or Parsec security service from the command line.
 ///
 /// Keys stay inside the service: psec asks it to create, use and delete them
@@ -42,14 +50,17 @@ pub(crate) struct Cli {
     pub(crate) endpoint: Option<String>,
 
     /// The application name, for services using Direct authentication.
+    /// Default: parsec-tool, the name Parsec's parsec-tool always sends, so
+    /// that both tools see the same keys.
     #[arg(
         short = 'a',
         long,
         global = true,
         env = "PSEC_APP_NAME",
-        value_name = "NAME"
+        value_name = "NAME",
+        default_value = DEFAULT_APP_NAME
     )]
-    pub(crate) app_name: Option<String>,
+    pub(crate) app_name: String,
 
     /// How list and info commands print: a table for people, JSON for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]

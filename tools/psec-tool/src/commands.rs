@@ -445,7 +445,7 @@ impl<'a> Session<'a> {
         let client = self
             .naked
             .clone()
-            .select_defaults(self.cli.app_name.clone())
+            .select_defaults(Some(self.cli.app_name.clone()))
             .map_err(|e| explain(e, self.subject()))?;
         let client = match self.cli.provider {
             Some(provider) => {

@@ -49,10 +49,39 @@ pub struct Psecd {
     pub socket: PathBuf,
 }
 
+/// The authenticators of [`Psecd::start`]: Direct, with the application
+/// `admin` as administrator, then Unix peer credentials.
+pub const DIRECT_THEN_UNIX: &str = r#"[[authenticator]]
+auth_type = "Direct"
+admins = [ { name = "admin" } ]
+
+[[authenticator]]
+auth_type = "UnixPeerCredentials"
+"#;
+
+/// Direct authentication alone, as a Parsec 1.5 configuration has it, with
+/// the application `admin` as administrator.
+pub const DIRECT_ONLY: &str = r#"[authenticator]
+auth_type = "Direct"
+admins = [ { name = "admin" } ]
+"#;
+
+/// Unix peer credentials alone.
+pub const UNIX_ONLY: &str = r#"[authenticator]
+auth_type = "UnixPeerCredentials"
+"#;
+
 impl Psecd {
     /// Starts psecd (Direct then UnixPeerCredentials, SQLite, Mbed Crypto)
     /// and waits until it serves.
     pub fn start() -> Psecd {
+        Psecd::start_with_authenticators(DIRECT_THEN_UNIX)
+    }
+
+    /// Starts psecd with `authenticators` (the TOML of its authenticator
+    /// section or sections), SQLite and Mbed Crypto, and waits until it
+    /// serves.
+    pub fn start_with_authenticators(authenticators: &str) -> Psecd {
         let dir = tempfile::Builder::new()
             .prefix("psec-tool-test-")
             .tempdir()
@@ -70,13 +99,7 @@ listener_type = "DomainSocket"
 timeout = 5000
 socket_path = "{d}/parsec.sock"
 
-[[authenticator]]
-auth_type = "Direct"
-admins = [ {{ name = "admin" }} ]
-
-[[authenticator]]
-auth_type = "UnixPeerCredentials"
-
+{authenticators}
 [[key_manager]]
 name = "sqlite-manager"
 manager_type = "SQLite"
@@ -171,17 +194,42 @@ key_info_manager = "sqlite-manager"
 
     /// The names of this application's keys, sorted.
     pub fn key_names(&self) -> Vec<String> {
-        let json = self.ok_text(&["list-keys", "--output", "json"]);
-        let keys: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let mut names: Vec<String> = keys
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["name"].as_str().unwrap().to_string())
-            .collect();
-        names.sort();
-        names
+        key_names(&self.ok_text(&["list-keys", "--output", "json"]))
     }
+
+    /// `psec` with this service's endpoint and no application name, neither
+    /// given nor from the environment.
+    pub fn psec_without_app_name(&self) -> Command {
+        let mut command = psec_command();
+        command.arg("--endpoint").arg(&self.socket);
+        command
+    }
+
+    /// Runs `psec ARGS` with no application name, which must succeed;
+    /// returns its standard output.
+    pub fn ok_without_app_name(&self, args: &[&str]) -> String {
+        let output = self.psec_without_app_name().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "psec {args:?} (no --app-name) failed with {}:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// The key names in the output of `psec list-keys --output json`, sorted.
+pub fn key_names(json: &str) -> Vec<String> {
+    let keys: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut names: Vec<String> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
 }
 
 impl Drop for Psecd {

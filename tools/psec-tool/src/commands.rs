@@ -6,6 +6,7 @@ use crate::cli::{
 };
 use crate::csr::{self, San};
 use crate::der::{self, ParsedKey, oid};
+use crate::describe;
 use crate::errors::{CheckFailed, Subject, as_usage, explain, usage};
 use crate::io::{self, Input};
 use anyhow::{Context as _, Result};
@@ -610,37 +611,6 @@ impl<'a> Session<'a> {
     }
 }
 
-/// A short name for a key type.
-fn type_name(key_type: Type) -> String {
-    match key_type {
-        Type::RsaKeyPair => "rsa-key-pair".into(),
-        Type::RsaPublicKey => "rsa-public-key".into(),
-        Type::EccKeyPair { .. } => "ecc-key-pair".into(),
-        Type::EccPublicKey { .. } => "ecc-public-key".into(),
-        Type::Aes => "aes".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// The usage flags that are set, by name.
-fn usage_names(flags: UsageFlags) -> Vec<&'static str> {
-    [
-        (flags.export(), "export"),
-        (flags.copy(), "copy"),
-        (flags.cache(), "cache"),
-        (flags.encrypt(), "encrypt"),
-        (flags.decrypt(), "decrypt"),
-        (flags.sign_hash(), "sign-hash"),
-        (flags.sign_message(), "sign-message"),
-        (flags.verify_hash(), "verify-hash"),
-        (flags.verify_message(), "verify-message"),
-        (flags.derive(), "derive"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect()
-}
-
 impl Ready<'_> {
     fn subject<'k>(&self, key: Option<&'k str>) -> Subject<'k> {
         Subject {
@@ -658,47 +628,35 @@ impl Ready<'_> {
         let mut json = Vec::new();
         for k in keys {
             let a = k.attributes;
-            let curve = match a.key_type {
-                Type::EccKeyPair { curve_family } | Type::EccPublicKey { curve_family } => {
-                    Some(format!("{curve_family:?}"))
-                }
-                _ => None,
-            };
-            let alg = format!("{:?}", a.policy.permitted_algorithms);
-            let usage_list = usage_names(a.policy.usage_flags);
+            let alg = describe::algorithm_text(a.policy.permitted_algorithms);
+            let key_type = describe::key_type_text(a.key_type);
             if single {
                 table.push_str(&format!(
-                    "name:       {}\nprovider:   {}\ntype:       {}\nbits:       {}\nalgorithm:  {}\nusage:      {}\nlifetime:   {:?}\n",
+                    "name:       {}\nprovider:   {}\ntype:       {}\nbits:       {}\nalgorithm:  {}\nusage:      {}\nlifetime:   {}\n",
                     k.name,
                     provider_name(k.provider_id),
-                    type_name(a.key_type),
+                    key_type,
                     a.bits,
                     alg,
-                    usage_list.join(", "),
-                    a.lifetime
+                    describe::usage_names(a.policy.usage_flags).join(", "),
+                    describe::lifetime_text(a.lifetime)
                 ));
             } else {
                 table.push_str(&format!(
-                    "{:<24} {:<12} {:<15} {:>5}  {}\n",
+                    "{:<24} {:<12} {:<26} {:>5}  {}\n",
                     k.name,
                     provider_name(k.provider_id),
-                    type_name(a.key_type),
+                    key_type,
                     a.bits,
                     alg
                 ));
             }
-            json.push(json!({
-                "name": k.name,
-                "provider": provider_name(k.provider_id),
-                "provider_id": k.provider_id.id(),
-                "type": type_name(a.key_type),
-                "curve_family": curve,
-                "bits": a.bits,
-                "algorithm": alg,
-                "usage": usage_list,
-                "exportable": a.policy.usage_flags.export(),
-                "attributes": serde_json::to_value(a)?,
-            }));
+            let mut object = serde_json::Map::new();
+            let _ = object.insert("name".into(), json!(k.name));
+            let _ = object.insert("provider".into(), json!(provider_name(k.provider_id)));
+            let _ = object.insert("provider_id".into(), json!(k.provider_id.id()));
+            object.extend(describe::attributes(a));
+            json.push(Value::Object(object));
         }
         if !single && keys.is_empty() && self.cli.output == Output::Table {
             eprintln!("this application has no keys");
@@ -722,8 +680,8 @@ impl Ready<'_> {
             .psa_generate_key(name, attributes)
             .map_err(|e| self.explain(e, Some(name)))?;
         eprintln!(
-            "created key {name} ({} {} bits) in provider {}",
-            type_name(attributes.key_type),
+            "created key {name} ({}, {} bits) in provider {}",
+            describe::key_type_text(attributes.key_type),
             attributes.bits,
             provider_name(self.provider)
         );
@@ -778,7 +736,7 @@ impl Ready<'_> {
             } => Ok(("PUBLIC KEY", der::ec_spki(info.attributes.bits, &psa)?)),
             other => Err(usage(format!(
                 "psec can not put a {} key in a SubjectPublicKeyInfo",
-                type_name(other)
+                describe::key_type_text(other)
             ))),
         }
     }
@@ -874,8 +832,8 @@ impl Ready<'_> {
             .psa_import_key(name, material, attributes)
             .map_err(|e| self.explain(e, Some(name)))?;
         eprintln!(
-            "imported key {name} ({} {} bits) into provider {}",
-            type_name(attributes.key_type),
+            "imported key {name} ({}, {} bits) into provider {}",
+            describe::key_type_text(attributes.key_type),
             attributes.bits,
             provider_name(self.provider)
         );
@@ -887,8 +845,10 @@ impl Ready<'_> {
         let Algorithm::AsymmetricSignature(alg) = info.attributes.policy.permitted_algorithms
         else {
             return Err(usage(format!(
-                "key {} is not a signing key (its algorithm is {:?}); see psec key-info -k {}",
-                info.name, info.attributes.policy.permitted_algorithms, info.name
+                "key {} is not a signing key (its algorithm is {}); see psec key-info -k {}",
+                info.name,
+                describe::algorithm_text(info.attributes.policy.permitted_algorithms),
+                info.name
             )));
         };
         let pick = |h: SignHash| match h {
@@ -943,8 +903,9 @@ impl Ready<'_> {
             let digest = input.decode_binary("digest")?;
             if let Some(expected) = hash_len(hash).filter(|&n| n != digest.len()) {
                 return Err(usage(format!(
-                    "the digest has {} bytes; the key's hash {hash:?} gives {expected}",
-                    digest.len()
+                    "the digest has {} bytes; the key's hash {} gives {expected}",
+                    digest.len(),
+                    describe::hash_name(hash)
                 )));
             }
             return Ok(digest);
@@ -1020,7 +981,8 @@ impl Ready<'_> {
                 Ok([nonce.to_vec(), ciphertext].concat())
             }
             other => Err(usage(format!(
-                "key {name} is not an encryption key (its algorithm is {other:?}); see psec key-info -k {name}"
+                "key {name} is not an encryption key (its algorithm is {}); see psec key-info -k {name}",
+                describe::algorithm_text(other)
             ))),
         }
     }
@@ -1054,7 +1016,8 @@ impl Ready<'_> {
                     })
             }
             other => Err(usage(format!(
-                "key {name} is not an encryption key (its algorithm is {other:?}); see psec key-info -k {name}"
+                "key {name} is not an encryption key (its algorithm is {}); see psec key-info -k {name}",
+                describe::algorithm_text(other)
             ))),
         }
     }
@@ -1074,7 +1037,8 @@ impl Ready<'_> {
                     Hash::Sha512 => oid::ECDSA_WITH_SHA512,
                     other => {
                         return Err(usage(format!(
-                            "no CSR signature algorithm for ECDSA with {other:?}"
+                            "no CSR signature algorithm for ECDSA with {}",
+                            describe::hash_name(other)
                         )));
                     }
                 };
@@ -1087,7 +1051,8 @@ impl Ready<'_> {
                     Hash::Sha512 => oid::SHA512_WITH_RSA,
                     other => {
                         return Err(usage(format!(
-                            "no CSR signature algorithm for RSA with {other:?}"
+                            "no CSR signature algorithm for RSA with {}",
+                            describe::hash_name(other)
                         )));
                     }
                 };
@@ -1095,7 +1060,8 @@ impl Ready<'_> {
             }
             (other, _) => {
                 return Err(usage(format!(
-                    "key {name} signs with {other:?}; CSRs need an ECDSA or RSA PKCS#1 v1.5 key"
+                    "key {name} signs with {}; CSRs need an ECDSA or RSA PKCS#1 v1.5 key",
+                    describe::algorithm_text(other.into())
                 )));
             }
         };

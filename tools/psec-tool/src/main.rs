@@ -23,6 +23,7 @@ mod cli;
 mod commands;
 mod csr;
 mod der;
+mod describe;
 mod errors;
 mod io;
 

@@ -11,10 +11,20 @@
 mod common;
 
 use common::{Psecd, psec_command};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// The usage flags of a key in `key-info --output json`.
+fn usage(key: &Value) -> Vec<String> {
+    key["policy"]["usage"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no policy.usage array in {key}"))
+        .iter()
+        .map(|flag| flag.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -111,39 +121,47 @@ fn created_keys_are_listed_with_the_asked_type_size_and_algorithm() {
     let info = |name: &str| json(&psecd.ok_text(&["key-info", "-k", name, "--output", "json"]));
 
     let pss = info("rsa-pss");
+    assert_eq!(pss["type"]["kind"], "rsa-key-pair");
+    assert_eq!(pss["bits"], 2048);
     assert_eq!(
-        (pss["type"].as_str(), pss["bits"].as_u64()),
-        (Some("rsa-key-pair"), Some(2048))
+        pss["policy"]["algorithm"],
+        json!({ "category": "signature", "kind": "rsa-pss", "hash": "sha256" })
     );
-    assert!(pss["algorithm"].as_str().unwrap().contains("RsaPss"));
-    assert_eq!(pss["exportable"], false);
+    assert!(!usage(&pss).contains(&"export".to_string()));
 
     let oaep = info("rsa-oaep");
     assert_eq!(oaep["bits"], 1024);
-    assert!(oaep["algorithm"].as_str().unwrap().contains("RsaOaep"));
-    assert!(
-        oaep["usage"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("decrypt"))
+    assert_eq!(
+        oaep["policy"]["algorithm"],
+        json!({ "category": "encryption", "kind": "rsa-oaep", "hash": "sha256" })
     );
+    assert_eq!(usage(&oaep), ["encrypt", "decrypt"]);
 
     let ec = info("ec-384");
     assert_eq!(
-        (ec["type"].as_str(), ec["bits"].as_u64()),
-        (Some("ecc-key-pair"), Some(384))
+        ec["type"],
+        json!({ "kind": "ecc-key-pair", "curve_family": "secp-r1", "group_family": null })
     );
-    assert!(ec["algorithm"].as_str().unwrap().contains("Sha384"));
+    assert_eq!(ec["bits"], 384);
+    assert_eq!(
+        ec["policy"]["algorithm"],
+        json!({ "category": "signature", "kind": "ecdsa", "hash": "sha384" })
+    );
 
     let ecdh = info("ecdh");
-    assert!(ecdh["algorithm"].as_str().unwrap().contains("Ecdh"));
+    assert_eq!(
+        ecdh["policy"]["algorithm"],
+        json!({ "category": "key-agreement", "kind": "ecdh", "kdf": null })
+    );
+    assert_eq!(usage(&ecdh), ["derive"]);
 
     let aes = info("aes");
+    assert_eq!(aes["type"]["kind"], "aes");
+    assert_eq!(aes["bits"], 128);
     assert_eq!(
-        (aes["type"].as_str(), aes["bits"].as_u64()),
-        (Some("aes"), Some(128))
+        aes["policy"]["algorithm"],
+        json!({ "category": "aead", "kind": "ccm", "tag_length": null })
     );
-    assert!(aes["algorithm"].as_str().unwrap().contains("Ccm"));
 
     let table = psecd.ok_text(&["key-info", "-k", "ec-384"]);
     assert!(
@@ -153,22 +171,73 @@ fn created_keys_are_listed_with_the_asked_type_size_and_algorithm() {
 }
 
 #[test]
+fn list_keys_json_gives_types_algorithms_and_policies_as_objects_not_rust_debug() {
+    let psecd = Psecd::start();
+    psecd.ok(&["create-ecc-key", "-k", "ec", "--exportable"]);
+    psecd.ok(&["create-rsa-key", "-k", "rsa", "--oaep"]);
+    psecd.ok(&["create-aes-key", "-k", "aes"]);
+    let text = psecd.ok_text(&["list-keys", "--output", "json"]);
+    for rust_name in [
+        "Specific",
+        "Sha256",
+        "AsymmetricSignature",
+        "EccKeyPair",
+        "Persistent",
+    ] {
+        assert!(!text.contains(rust_name), "{rust_name} in:\n{text}");
+    }
+    let keys = json(&text);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 3);
+    for key in keys {
+        for field in ["name", "provider"] {
+            assert!(key[field].is_string(), "{field} in {key}");
+        }
+        assert_eq!(key["provider_id"], 1, "{key}");
+        assert!(key["bits"].is_u64(), "{key}");
+        assert_eq!(key["lifetime"], "persistent", "{key}");
+        assert!(key["type"]["kind"].is_string(), "{key}");
+        assert!(key["policy"]["usage"].is_array(), "{key}");
+        let algorithm = &key["policy"]["algorithm"];
+        assert!(
+            algorithm["category"].is_string() && algorithm["kind"].is_string(),
+            "{key}"
+        );
+    }
+    let ec = keys.iter().find(|k| k["name"] == "ec").unwrap();
+    assert_eq!(
+        *ec,
+        json!({
+            "name": "ec",
+            "provider": "mbed-crypto",
+            "provider_id": 1,
+            "type": { "kind": "ecc-key-pair", "curve_family": "secp-r1", "group_family": null },
+            "bits": 256,
+            "lifetime": "persistent",
+            "policy": {
+                "usage": ["export", "sign-hash", "sign-message", "verify-hash", "verify-message"],
+                "algorithm": { "category": "signature", "kind": "ecdsa", "hash": "sha256" },
+            },
+        })
+    );
+    let table = psecd.ok_text(&["list-keys"]);
+    assert!(table.contains("ecdsa (sha256)"), "{table}");
+    assert!(table.contains("rsa-oaep (sha256)"), "{table}");
+}
+
+#[test]
 fn create_rsa_key_defaults_like_parsec_tool_pkcs1_encryption_and_s_for_signing() {
     let psecd = Psecd::start();
     psecd.ok(&["create-rsa-key", "-k", "default"]);
     psecd.ok(&["create-rsa-key", "-k", "signing", "-s"]);
     let info = |name: &str| json(&psecd.ok_text(&["key-info", "-k", name, "--output", "json"]));
-    assert!(
-        info("default")["algorithm"]
-            .as_str()
-            .unwrap()
-            .contains("RsaPkcs1v15Crypt")
+    assert_eq!(
+        info("default")["policy"]["algorithm"],
+        json!({ "category": "encryption", "kind": "rsa-pkcs1v15-crypt", "hash": null })
     );
-    assert!(
-        info("signing")["algorithm"]
-            .as_str()
-            .unwrap()
-            .contains("RsaPkcs1v15Sign")
+    assert_eq!(
+        info("signing")["policy"]["algorithm"],
+        json!({ "category": "signature", "kind": "rsa-pkcs1v15-sign", "hash": "sha256" })
     );
 }
 

@@ -285,7 +285,7 @@ fn imported_openssl_public_key_verifies_an_openssl_signature() {
     psecd.ok(&["import-key", "-k", "peer", "--in", s(&public)]);
     let info = psecd.ok_text(&["key-info", "-k", "peer", "--output", "json"]);
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
-    assert_eq!(info["type"], "ecc-public-key");
+    assert_eq!(info["type"]["kind"], "ecc-public-key");
     assert_eq!(info["bits"], 384);
     psecd.ok(&[
         "verify",

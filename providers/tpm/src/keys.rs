@@ -65,7 +65,9 @@ impl LoadedKey<'_> {
 }
 
 impl TpmProvider {
-    fn ready_key(&self, app: &Application, name: &str) -> Outcome<(KeyInfo, KeyBlob)> {
+    /// `app`'s key `name`, as stored. A key of another application, or
+    /// none, does not exist.
+    pub(crate) fn ready_key(&self, app: &Application, name: &str) -> Outcome<(KeyInfo, KeyBlob)> {
         let info = self
             .key_store()
             .get(&self.identity(app, name))?
@@ -87,6 +89,19 @@ impl TpmProvider {
     ) -> Outcome<T> {
         let (info, blob) = self.ready_key(app, name)?;
         require(name, &info.attributes, usage, alg)?;
+        self.with_loaded(name, info, blob, f)
+    }
+
+    /// Runs `f` on key `name` (`info` and `blob` as stored, its policy
+    /// already checked), loaded in the TPM; the key is flushed after,
+    /// whatever `f` returns.
+    pub(crate) fn with_loaded<T>(
+        &self,
+        name: &str,
+        info: KeyInfo,
+        blob: KeyBlob,
+        f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Outcome<T>,
+    ) -> Outcome<T> {
         let mut tpm = self.tpm();
         let loaded = match &blob {
             KeyBlob::Pair {

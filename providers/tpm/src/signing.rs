@@ -9,7 +9,7 @@
 use crate::TpmProvider;
 use crate::blob::left_pad;
 use crate::keys::LoadedKey;
-use crate::policy::Usage;
+use crate::policy::{Usage, require};
 use crate::tpm::{status_of, tpm_error};
 use psec_interface::ResponseStatus;
 use psec_interface::operations::{
@@ -59,15 +59,27 @@ fn scheme_of(alg: AsymmetricSignature) -> Outcome<(Scheme, Hash)> {
 }
 
 impl TpmProvider {
-    /// The scheme, the hash and its TPM name for `alg`, checked against
-    /// the TPM and the length of `hash` if given.
-    fn prepare(
+    /// Runs `f` on `app`'s key `name`, loaded in the TPM, with the scheme
+    /// and the TPM hash of `alg`, once the request is checked in the order
+    /// Parsec checks it: the key exists; `alg` is a scheme the TPM signs
+    /// with (NotSupported) and names a hash (a wildcard is an invalid
+    /// argument, as PSA says, where Parsec finds it not permitted); the
+    /// key's policy allows `usage` with `alg` (NotPermitted); `hash`, if
+    /// given, is as long as that hash, and the TPM has the hash. So a use
+    /// the policy forbids is NotPermitted whatever else is wrong with the
+    /// request.
+    fn use_signing_key<T>(
         &self,
+        app: &Application,
+        name: &str,
+        usage: Usage,
         alg: AsymmetricSignature,
         hash: Option<&[u8]>,
-    ) -> Outcome<(Scheme, HashingAlgorithm)> {
+        f: impl FnOnce(&mut Context, &LoadedKey<'_>, Scheme, HashingAlgorithm) -> Outcome<T>,
+    ) -> Outcome<T> {
+        let (info, blob) = self.ready_key(app, name)?;
         let (scheme, psa_hash) = scheme_of(alg)?;
-        let tpm_hash = self.support().hash(psa_hash)?;
+        require(name, &info.attributes, usage, alg.into())?;
         if let Some(hash) = hash {
             if hash.len() != psa_hash.hash_length() {
                 return Err(ProviderError::InvalidArgument(format!(
@@ -77,7 +89,10 @@ impl TpmProvider {
                 )));
             }
         }
-        Ok((scheme, tpm_hash))
+        let tpm_hash = self.support().hash(psa_hash)?;
+        self.with_loaded(name, info, blob, |context, key| {
+            f(context, key, scheme, tpm_hash)
+        })
     }
 }
 
@@ -220,13 +235,13 @@ impl AsymmetricSigning for TpmProvider {
         app: &Application,
         op: psa_sign_hash::Operation,
     ) -> Outcome<psa_sign_hash::Result> {
-        let (scheme, hash_alg) = self.prepare(op.alg, Some(&op.hash))?;
-        self.use_key(
+        self.use_signing_key(
             app,
             &op.key_name,
             Usage::SignHash,
-            op.alg.into(),
-            |context, key| {
+            op.alg,
+            Some(&op.hash),
+            |context, key, scheme, hash_alg| {
                 let signature = sign(context, key, scheme, hash_alg, &op.hash)?;
                 Ok(psa_sign_hash::Result { signature })
             },
@@ -238,13 +253,13 @@ impl AsymmetricSigning for TpmProvider {
         app: &Application,
         op: psa_verify_hash::Operation,
     ) -> Outcome<psa_verify_hash::Result> {
-        let (scheme, hash_alg) = self.prepare(op.alg, Some(&op.hash))?;
-        self.use_key(
+        self.use_signing_key(
             app,
             &op.key_name,
             Usage::VerifyHash,
-            op.alg.into(),
-            |context, key| {
+            op.alg,
+            Some(&op.hash),
+            |context, key, scheme, hash_alg| {
                 verify(context, key, scheme, hash_alg, &op.hash, &op.signature)?;
                 Ok(psa_verify_hash::Result {})
             },
@@ -256,13 +271,13 @@ impl AsymmetricSigning for TpmProvider {
         app: &Application,
         op: psa_sign_message::Operation,
     ) -> Outcome<psa_sign_message::Result> {
-        let (scheme, hash_alg) = self.prepare(op.alg, None)?;
-        self.use_key(
+        self.use_signing_key(
             app,
             &op.key_name,
             Usage::SignMessage,
-            op.alg.into(),
-            |context, key| {
+            op.alg,
+            None,
+            |context, key, scheme, hash_alg| {
                 key.need_pair("sign")?;
                 let hash = tpm_hash(context, hash_alg, &op.message)?;
                 let signature = sign(context, key, scheme, hash_alg, &hash)?;
@@ -276,13 +291,13 @@ impl AsymmetricSigning for TpmProvider {
         app: &Application,
         op: psa_verify_message::Operation,
     ) -> Outcome<psa_verify_message::Result> {
-        let (scheme, hash_alg) = self.prepare(op.alg, None)?;
-        self.use_key(
+        self.use_signing_key(
             app,
             &op.key_name,
             Usage::VerifyMessage,
-            op.alg.into(),
-            |context, key| {
+            op.alg,
+            None,
+            |context, key, scheme, hash_alg| {
                 let hash = tpm_hash(context, hash_alg, &op.message)?;
                 verify(context, key, scheme, hash_alg, &hash, &op.signature)?;
                 Ok(psa_verify_message::Result {})
@@ -667,6 +682,84 @@ mod tests {
         ];
         for error in errors {
             assert!(matches!(error, ProviderError::NotPermitted(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_algorithm_the_policy_does_not_permit_is_not_permitted_for_hashes_and_messages() {
+        let setup = setup();
+        let owner = app("alice");
+        let provider = &setup.provider;
+        let pkcs1 = |hash: Hash| AsymmetricSignature::RsaPkcs1v15Sign {
+            hash_alg: hash.into(),
+        };
+        let ecdsa = |hash: Hash| AsymmetricSignature::Ecdsa {
+            hash_alg: hash.into(),
+        };
+        let rsa = rsa_signing_key(2048, pkcs1(Hash::Sha256));
+        generate(provider, &owner, "rsa", rsa).unwrap();
+        let mut ecc = ecc_key(256);
+        ecc.policy.permitted_algorithms = ECDSA_SHA256.into();
+        generate(provider, &owner, "ecc", ecc).unwrap();
+        let rsa_signature =
+            sign_hash(provider, &owner, "rsa", pkcs1(Hash::Sha256), &[1; 32]).unwrap();
+        let ecc_signature = sign_hash(provider, &owner, "ecc", ECDSA_SHA256, &[1; 32]).unwrap();
+        // Other hashes (one the TPM lacks: SHA3-256) and another scheme,
+        // each with a hash of its own length and one of SHA-256's.
+        let forbidden = [
+            ("rsa", pkcs1(Hash::Sha384), &rsa_signature),
+            ("rsa", pkcs1(Hash::Sha512), &rsa_signature),
+            ("rsa", pkcs1(Hash::Sha3_256), &rsa_signature),
+            (
+                "rsa",
+                AsymmetricSignature::RsaPss { hash_alg: SHA256 },
+                &rsa_signature,
+            ),
+            ("ecc", ecdsa(Hash::Sha384), &ecc_signature),
+        ];
+        for (name, alg, signature) in forbidden {
+            let own_length = vec![1; hash_for(alg).len()];
+            let errors = [
+                sign_hash(provider, &owner, name, alg, &own_length).unwrap_err(),
+                sign_hash(provider, &owner, name, alg, &[1; 32]).unwrap_err(),
+                verify_hash(provider, &owner, name, alg, &own_length, signature).unwrap_err(),
+                verify_hash(provider, &owner, name, alg, &[1; 32], signature).unwrap_err(),
+                sign_message(provider, &owner, name, alg, b"m").unwrap_err(),
+                verify_message(provider, &owner, name, alg, b"m", signature).unwrap_err(),
+            ];
+            for error in errors {
+                assert_eq!(
+                    error.status(),
+                    ResponseStatus::PsaErrorNotPermitted,
+                    "{name} {alg:?}: {error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_does_not_exist_whatever_the_algorithm_or_hash() {
+        let setup = setup();
+        let owner = app("alice");
+        let deterministic = AsymmetricSignature::DeterministicEcdsa { hash_alg: SHA256 };
+        let errors = [
+            sign_hash(&setup.provider, &owner, "nope", ECDSA_SHA256, &[1; 31]).unwrap_err(),
+            sign_hash(&setup.provider, &owner, "nope", deterministic, &[1; 32]).unwrap_err(),
+            verify_message(
+                &setup.provider,
+                &owner,
+                "nope",
+                deterministic,
+                b"m",
+                &[0; 64],
+            )
+            .unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(error, ProviderError::KeyDoesNotExist(_)),
+                "{error}"
+            );
         }
     }
 

@@ -1,6 +1,15 @@
 //! What the TPM supports, as it reports it at start-up: hashes, signature
-//! and encryption schemes, ECC curves and RSA key sizes. CanDoCrypto
-//! answers from this, and keys are only created when it allows them.
+//! and encryption schemes, ECC curves and RSA key sizes. Keys are only
+//! created when this allows them.
+//!
+//! CanDoCrypto answers Success only if this allows it *and* Parsec 1.5's
+//! TPM provider answers Success: where Parsec says NotSupported, so does
+//! psec, even for some keys psec can make (a wildcard-hash policy, a
+//! policy with no usage flag, an import that leaves the size to the
+//! data), so that Parsec's clients see Parsec's answers. Parsec does not
+//! ask the TPM (its source leaves that to do), so where it says Success
+//! to a hash, an RSA size or a curve this TPM (or psec) lacks, psec says
+//! NotSupported: a Success from psec is always one the TPM can honour.
 
 #![allow(
     deprecated,
@@ -49,6 +58,12 @@ const RSA_SIZES: [(usize, RsaKeyBits); 4] = [
     (3072, RsaKeyBits::Rsa3072),
     (4096, RsaKeyBits::Rsa4096),
 ];
+
+/// The RSA sizes Parsec's TPM provider knows (`RsaKeyBits`).
+const PARSEC_RSA_BITS: [usize; 4] = [1024, 2048, 3072, 4096];
+
+/// The SECP R1 curve sizes Parsec's TPM provider knows.
+const PARSEC_ECC_BITS: [usize; 5] = [192, 224, 256, 384, 521];
 
 /// The TPM name of a PSA hash, if the TPM has one.
 pub(crate) fn tpm_hash(hash: Hash) -> Option<HashingAlgorithm> {
@@ -163,8 +178,9 @@ impl Support {
         }
     }
 
-    /// Answers CanDoCrypto: `Ok` if the TPM can do `check` for a key with
-    /// `attributes`, NotSupported otherwise.
+    /// Whether the TPM (and psec) can do `check` for a key with
+    /// `attributes`: `Ok`, or NotSupported. Gates key creation and import,
+    /// and is half of CanDoCrypto's answer.
     pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Outcome<()> {
         let (bits_needed, alg_needed) = match check {
             CheckType::Use => (false, true),
@@ -237,8 +253,99 @@ impl Support {
     }
 }
 
+/// Whether Parsec 1.5's TPM provider answers Success to CanDoCrypto for
+/// `check` and `attributes`; NotSupported, saying why, if not. The
+/// conditions, from its source (`capability_discovery.rs` and the common
+/// checks of `crypto_capability.rs`), none of which asks the TPM:
+///
+/// - an RSA key (pair or public) of 1024, 2048, 3072 or 4096 bits, or a
+///   SECP R1 key (pair or public) of 192, 224, 256, 384 or 521 bits: a
+///   size of 0 is refused, for Import too;
+/// - Generate of a key pair, Import of a public key, or Use; never Derive;
+/// - for Use, and for Generate and Import of a policy that names an
+///   algorithm: a policy with an algorithm, with at least one usage flag
+///   of signing, verifying (hash or message), encrypting or decrypting
+///   (any of them, whatever the algorithm), and with an algorithm it can
+///   give the TPM: RSA PKCS#1 v1.5 or PSS signature, or ECDSA, each with a
+///   specific hash (never a wildcard); RSA PKCS#1 v1.5 or OAEP encryption;
+///   each hash one of those with a TPM name.
+fn parsec_answers_success(check: CheckType, attributes: &Attributes) -> Outcome<()> {
+    let key_type = attributes.key_type;
+    let bits = attributes.bits;
+    let (is_rsa, sizes) = match key_type {
+        Type::RsaKeyPair | Type::RsaPublicKey => (true, &PARSEC_RSA_BITS[..]),
+        Type::EccKeyPair {
+            curve_family: EccFamily::SecpR1,
+        }
+        | Type::EccPublicKey {
+            curve_family: EccFamily::SecpR1,
+        } => (false, &PARSEC_ECC_BITS[..]),
+        _ => return Err(unsupported(format_args!("keys of type {key_type:?}"))),
+    };
+    if !sizes.contains(&bits) {
+        return Err(unsupported(format_args!(
+            "{bits}-bit keys of type {key_type:?} (the size must be given)"
+        )));
+    }
+    let alg = attributes.policy.permitted_algorithms;
+    let public = key_type.is_public_key();
+    let check_use = match check {
+        CheckType::Use => true,
+        CheckType::Generate if public => return Err(unsupported("generating a lone public key")),
+        CheckType::Import if !public => return Err(unsupported("importing private keys")),
+        CheckType::Generate | CheckType::Import => alg != Algorithm::None,
+        _ => return Err(unsupported("key derivation")),
+    };
+    if !check_use {
+        return Ok(());
+    }
+    if alg == Algorithm::None {
+        return Err(unsupported("using a key whose policy names no algorithm"));
+    }
+    let flags = &attributes.policy.usage_flags;
+    let crypto_use = flags.sign_hash()
+        || flags.verify_hash()
+        || flags.sign_message()
+        || flags.verify_message()
+        || flags.encrypt()
+        || flags.decrypt();
+    if !crypto_use {
+        return Err(unsupported(
+            "a key whose policy allows no signing, verifying, encrypting or decrypting",
+        ));
+    }
+    let named = |hash: SignHash| match hash {
+        SignHash::Specific(hash) => tpm_hash(hash).is_some(),
+        SignHash::Any => false,
+    };
+    let given = match alg {
+        Algorithm::AsymmetricSignature(
+            AsymmetricSignature::RsaPkcs1v15Sign { hash_alg }
+            | AsymmetricSignature::RsaPss { hash_alg },
+        ) => is_rsa && named(hash_alg),
+        Algorithm::AsymmetricSignature(AsymmetricSignature::Ecdsa { hash_alg }) => {
+            !is_rsa && named(hash_alg)
+        }
+        Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaPkcs1v15Crypt) => is_rsa,
+        Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaOaep { hash_alg }) => {
+            is_rsa && tpm_hash(hash_alg).is_some()
+        }
+        _ => false,
+    };
+    if given {
+        Ok(())
+    } else {
+        Err(unsupported(format_args!(
+            "{alg:?} with keys of type {key_type:?} (a wildcard hash included)"
+        )))
+    }
+}
+
 impl CanDoCrypto for TpmProvider {
+    /// Success only where both Parsec's TPM provider and this TPM say so
+    /// (see the module's documentation).
     fn can_do_crypto(&self, op: can_do_crypto::Operation) -> Outcome<can_do_crypto::Result> {
+        parsec_answers_success(op.check_type, &op.attributes)?;
         self.support()
             .check(op.check_type, &op.attributes)
             .map(|()| can_do_crypto::Result {})
@@ -249,7 +356,9 @@ impl CanDoCrypto for TpmProvider {
 mod tests {
     use super::*;
     use crate::test_support::*;
+    use psec_interface::ResponseStatus;
     use psec_interface::psa_crypto::types::algorithm::Cipher;
+    use psec_interface::psa_crypto::types::key::UsageFlags;
 
     fn can_do(setup: &Setup, check_type: CheckType, attributes: Attributes) -> Outcome<()> {
         setup
@@ -259,6 +368,220 @@ mod tests {
                 attributes,
             })
             .map(|_| ())
+    }
+
+    /// Attributes of `key_type` and `bits` for `alg`, with the usage flags
+    /// `flags` sets.
+    fn key(
+        key_type: Type,
+        bits: usize,
+        alg: impl Into<Algorithm>,
+        flags: impl FnOnce(&mut UsageFlags),
+    ) -> Attributes {
+        attributes(key_type, bits, alg.into(), flags)
+    }
+
+    const P256_PAIR: Type = SECP_R1;
+    const P256_PUBLIC: Type = Type::EccPublicKey {
+        curve_family: EccFamily::SecpR1,
+    };
+
+    fn sign(flags: &mut UsageFlags) {
+        flags.set_sign_hash();
+    }
+
+    fn pkcs1(hash_alg: SignHash) -> AsymmetricSignature {
+        AsymmetricSignature::RsaPkcs1v15Sign { hash_alg }
+    }
+
+    const OAEP_SHA256: AsymmetricEncryption = AsymmetricEncryption::RsaOaep {
+        hash_alg: Hash::Sha256,
+    };
+
+    /// The (check, attributes) pairs on which psec's TPM CanDoCrypto
+    /// answered Success where Parsec 1.5's TPM provider answers
+    /// NotSupported (its `capability_discovery.rs` and the common checks
+    /// of its `crypto_capability.rs`), with a few on which both always
+    /// agreed, and Parsec's answer for each.
+    #[test]
+    fn can_do_crypto_answers_as_parsec_where_they_differed() {
+        let setup = setup();
+        let any = SignHash::Any;
+        let sha256 = SignHash::Specific(Hash::Sha256);
+        let ecdsa_any = AsymmetricSignature::Ecdsa { hash_alg: any };
+        let pss_any = AsymmetricSignature::RsaPss { hash_alg: any };
+        let no_flags = |_: &mut UsageFlags| {};
+        let no = Err(ResponseStatus::PsaErrorNotSupported);
+        let yes = Ok(());
+        let table = [
+            // Use needs a usage flag of a crypto operation.
+            (
+                "use, no usage flag",
+                CheckType::Use,
+                key(P256_PAIR, 256, ECDSA_SHA256, no_flags),
+                no,
+            ),
+            (
+                "use, only export, copy, cache and derive",
+                CheckType::Use,
+                key(P256_PAIR, 256, ECDSA_SHA256, |flags| {
+                    flags.set_export().set_copy().set_cache().set_derive();
+                }),
+                no,
+            ),
+            // So do Generate and Import when the policy names an algorithm.
+            (
+                "generate, no usage flag",
+                CheckType::Generate,
+                key(P256_PAIR, 256, ECDSA_SHA256, no_flags),
+                no,
+            ),
+            (
+                "import, no usage flag",
+                CheckType::Import,
+                key(Type::RsaPublicKey, 2048, pkcs1(sha256), no_flags),
+                no,
+            ),
+            // A policy's hash must be a specific one.
+            (
+                "generate, ECDSA any hash",
+                CheckType::Generate,
+                key(P256_PAIR, 256, ecdsa_any, sign),
+                no,
+            ),
+            (
+                "use, PKCS#1 v1.5 any hash",
+                CheckType::Use,
+                key(Type::RsaKeyPair, 2048, pkcs1(any), sign),
+                no,
+            ),
+            (
+                "generate, PSS any hash",
+                CheckType::Generate,
+                key(Type::RsaKeyPair, 2048, pss_any, sign),
+                no,
+            ),
+            // The size must be given, even to import.
+            (
+                "import, 0 bits",
+                CheckType::Import,
+                key(P256_PUBLIC, 0, ECDSA_SHA256, sign),
+                no,
+            ),
+            (
+                "import, 0 bits, no algorithm",
+                CheckType::Import,
+                key(Type::RsaPublicKey, 0, Algorithm::None, no_flags),
+                no,
+            ),
+            (
+                "use, 0 bits",
+                CheckType::Use,
+                key(Type::RsaKeyPair, 0, OAEP_SHA256, |flags| {
+                    flags.set_encrypt();
+                }),
+                no,
+            ),
+            // Where both always said Success.
+            (
+                "use, sign_hash",
+                CheckType::Use,
+                key(P256_PAIR, 256, ECDSA_SHA256, sign),
+                yes,
+            ),
+            (
+                "use, verify_message only",
+                CheckType::Use,
+                key(P256_PAIR, 256, ECDSA_SHA256, |flags| {
+                    flags.set_verify_message();
+                }),
+                yes,
+            ),
+            (
+                "use, encrypt only (no check that the flag fits the algorithm)",
+                CheckType::Use,
+                key(P256_PUBLIC, 256, ECDSA_SHA256, |flags| {
+                    flags.set_encrypt();
+                }),
+                yes,
+            ),
+            (
+                "generate, no algorithm, no flag",
+                CheckType::Generate,
+                key(P256_PAIR, 256, Algorithm::None, no_flags),
+                yes,
+            ),
+            (
+                "import, no algorithm, no flag",
+                CheckType::Import,
+                key(P256_PUBLIC, 256, Algorithm::None, no_flags),
+                yes,
+            ),
+            (
+                "generate, OAEP SHA-256",
+                CheckType::Generate,
+                key(Type::RsaKeyPair, 2048, OAEP_SHA256, |flags| {
+                    flags.set_decrypt();
+                }),
+                yes,
+            ),
+        ];
+        let differences: Vec<String> = table
+            .into_iter()
+            .filter_map(|(case, check, attributes, parsec)| {
+                let psec = can_do(&setup, check, attributes).map_err(|error| error.status());
+                (psec != parsec).then(|| format!("{case}: psec {psec:?}, Parsec {parsec:?}"))
+            })
+            .collect();
+        assert!(differences.is_empty(), "{differences:#?}");
+    }
+
+    /// Where Parsec answers Success without asking the TPM (its source
+    /// says the TPM's capabilities are still to be checked), psec answers
+    /// NotSupported if this TPM, or psec, can not do it.
+    #[test]
+    fn can_do_crypto_says_not_supported_for_what_this_tpm_lacks() {
+        let setup = setup();
+        let support = setup.provider.support().clone();
+        let sha3 = AsymmetricSignature::Ecdsa {
+            hash_alg: Hash::Sha3_256.into(),
+        };
+        let oaep_sha3 = AsymmetricEncryption::RsaOaep {
+            hash_alg: Hash::Sha3_256,
+        };
+        let decrypt = |flags: &mut UsageFlags| {
+            flags.set_decrypt();
+        };
+        let cases = [
+            (
+                key(P256_PAIR, 256, sha3, sign),
+                support.hashes.contains(&Hash::Sha3_256),
+            ),
+            (
+                key(Type::RsaKeyPair, 2048, oaep_sha3, decrypt),
+                support.hashes.contains(&Hash::Sha3_256),
+            ),
+            (
+                key(Type::RsaKeyPair, 4096, OAEP_SHA256, decrypt),
+                support.rsa_bits.contains(&4096),
+            ),
+            // psec makes keys on P-256, P-384 and P-521 only.
+            (key(P256_PAIR, 192, ECDSA_SHA256, sign), false),
+            (key(P256_PAIR, 224, ECDSA_SHA256, sign), false),
+        ];
+        for (attributes, tpm_has_it) in cases {
+            for check in [CheckType::Generate, CheckType::Use] {
+                let answer = can_do(&setup, check, attributes);
+                assert_eq!(
+                    answer.is_ok(),
+                    tpm_has_it,
+                    "{check:?} {attributes:?}: {answer:?}"
+                );
+                if let Err(error) = answer {
+                    assert_eq!(error.status(), ResponseStatus::PsaErrorNotSupported);
+                }
+            }
+        }
     }
 
     #[test]
@@ -285,9 +608,10 @@ mod tests {
         };
         let mut public_rsa = rsa_signing_key(2048, pss);
         public_rsa.key_type = Type::RsaPublicKey;
+        let p256 = key(P256_PAIR, 256, ECDSA_SHA256, sign);
         let yes = [
-            (CheckType::Generate, ecc_key(256)),
-            (CheckType::Use, ecc_key(256)),
+            (CheckType::Generate, p256),
+            (CheckType::Use, p256),
             (CheckType::Generate, rsa_signing_key(2048, pss)),
             (CheckType::Import, public_rsa),
             (
@@ -301,25 +625,20 @@ mod tests {
         let deterministic = AsymmetricSignature::DeterministicEcdsa {
             hash_alg: Hash::Sha256.into(),
         };
+        let ecdsa = |bits| key(P256_PAIR, bits, ECDSA_SHA256, sign);
         let no = [
             (CheckType::Generate, public_rsa),
-            (CheckType::Import, ecc_key(256)),
-            (CheckType::Derive, ecc_key(256)),
-            (CheckType::Generate, ecc_key(0)),
-            (CheckType::Generate, ecc_key(224)),
+            (CheckType::Import, p256),
+            (CheckType::Derive, p256),
+            (CheckType::Generate, ecdsa(0)),
+            (CheckType::Generate, ecdsa(224)),
             (CheckType::Generate, rsa_signing_key(1000, pss)),
+            (CheckType::Use, key(SECP_R1, 256, deterministic, sign)),
+            (CheckType::Use, key(SECP_R1, 256, pss, sign)),
+            (CheckType::Use, key(Type::Aes, 128, Cipher::Ctr, sign)),
             (
                 CheckType::Use,
-                attributes(SECP_R1, 256, deterministic.into(), |_| {}),
-            ),
-            (CheckType::Use, attributes(SECP_R1, 256, pss.into(), |_| {})),
-            (
-                CheckType::Use,
-                attributes(Type::Aes, 128, Cipher::Ctr.into(), |_| {}),
-            ),
-            (
-                CheckType::Use,
-                attributes(Type::RsaKeyPair, 2048, Algorithm::None, |_| {}),
+                key(Type::RsaKeyPair, 2048, Algorithm::None, sign),
             ),
         ];
         for (check, attributes) in no {

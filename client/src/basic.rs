@@ -218,7 +218,10 @@ impl BasicClient {
         Ok(expect_result!(self.process(operation), ListProviders)?.providers)
     }
 
-    /// The operations `provider` supports.
+    /// The operations `provider` supports, of those Parsec 1.x clients know
+    /// ([`Opcode::in_parsec_1`]): psecd serves newer ones (the MAC
+    /// operations) without listing them, so that Parsec's own clients can
+    /// read the list. Ask [`BasicClient::can_do_crypto`] about those.
     pub fn list_opcodes(&self, provider: ProviderId) -> Result<BTreeSet<Opcode>, Error> {
         let operation = NativeOperation::ListOpcodes(list_opcodes::Operation {
             provider_id: provider,

@@ -192,24 +192,16 @@ impl RawHeader {
         Ok(())
     }
 
-    /// The header of an error response to this request: provider, session
-    /// and opcode echoed, the request's accept type as content type when it
-    /// is a valid one, no body, and `status`.
-    pub fn error_reply(&self, status: ResponseStatus) -> RawHeader {
-        RawHeader {
-            provider: self.provider,
-            session: self.session,
-            content_type: BodyType::from_id(self.accept_type).unwrap_or_default().id(),
-            opcode: self.opcode,
-            status: status.code(),
-            ..RawHeader::default()
-        }
-    }
-
-    /// The header of an error response to a request whose header could not
-    /// be read at all: every field zero except `status`.
+    /// The header that answers a request which could not be read (bad
+    /// header, unknown field value, body over the limit, bytes that never
+    /// came): provider Core, opcode Ping, session 0, protobuf, no body, and
+    /// `status`. Like Parsec, nothing of the request is echoed: a Parsec
+    /// client refuses a reply whose provider id or opcode it does not know,
+    /// so these two fields always carry values every client decodes.
     pub fn unreadable_request_reply(status: ResponseStatus) -> RawHeader {
         RawHeader {
+            provider: ProviderId::Core.id(),
+            opcode: Opcode::Ping.code(),
             status: status.code(),
             ..RawHeader::default()
         }
@@ -246,23 +238,28 @@ impl RequestHeader {
         }
     }
 
-    /// Checks each field of a raw request header, in wire order, and returns
-    /// the status for the first that is wrong: provider
-    /// ([`ResponseStatus::ProviderDoesNotExist`]), content type
+    /// Checks each field of a raw request header and returns the status for
+    /// the first that is wrong, in the order Parsec checks them (so both
+    /// answer a header with several wrong fields alike): content type
     /// ([`ResponseStatus::ContentTypeNotSupported`]), accept type
     /// ([`ResponseStatus::AcceptTypeNotSupported`]), auth type
     /// ([`ResponseStatus::AuthenticatorDoesNotExist`]), opcode
-    /// ([`ResponseStatus::OpcodeDoesNotExist`]).
+    /// ([`ResponseStatus::OpcodeDoesNotExist`]), provider
+    /// ([`ResponseStatus::ProviderDoesNotExist`]).
     pub fn from_raw(raw: &RawHeader) -> Result<Self, ResponseStatus> {
+        let content_type =
+            BodyType::from_id(raw.content_type).ok_or(ResponseStatus::ContentTypeNotSupported)?;
+        let accept_type =
+            BodyType::from_id(raw.accept_type).ok_or(ResponseStatus::AcceptTypeNotSupported)?;
+        let auth_type = AuthType::try_from(raw.auth_type)?;
+        let opcode = Opcode::try_from(raw.opcode)?;
         Ok(RequestHeader {
             provider: ProviderId::try_from(raw.provider)?,
             session: raw.session,
-            content_type: BodyType::from_id(raw.content_type)
-                .ok_or(ResponseStatus::ContentTypeNotSupported)?,
-            accept_type: BodyType::from_id(raw.accept_type)
-                .ok_or(ResponseStatus::AcceptTypeNotSupported)?,
-            auth_type: AuthType::try_from(raw.auth_type)?,
-            opcode: Opcode::try_from(raw.opcode)?,
+            content_type,
+            accept_type,
+            auth_type,
+            opcode,
         })
     }
 

@@ -14,6 +14,23 @@
 //! material, plaintexts and authentication bytes are wiped from memory when
 //! dropped and never printed.
 //!
+//! # What a service may send: the Parsec 1.x rule
+//!
+//! Every byte psecd sends must decode in the clients of Parsec 1.x, whose
+//! Rust interface (parsec-interface 0.29 and 0.30, under parsec-client 0.16
+//! and parsec-tool) is older than the protocol this crate speaks. That
+//! interface refuses a whole reply in which it meets an opcode it does not
+//! know. So:
+//!
+//! - a reply header carries only a provider id and an opcode the client
+//!   sent, or, for a request that could not be read, Core and Ping
+//!   ([`RawHeader::unreadable_request_reply`]);
+//! - a list of opcodes sent to a client (ListOpcodes) holds only those for
+//!   which [`Opcode::in_parsec_1`] is true. Operations added since, the
+//!   MAC operations first, are still served to the clients that ask for
+//!   them; a client discovers them with CanDoCrypto (which Parsec 1.x also
+//!   reads) or by trying them.
+//!
 //! # Example
 //!
 //! Build a request to sign a digest, send it through any `Write`, and read
@@ -69,7 +86,7 @@ mod generated;
 
 pub use auth::{AuthBuffer, AuthType};
 pub use header::{BodyType, RawHeader, RequestHeader, ResponseHeader};
-pub use message::{Body, Request, RequestReadError, Response};
+pub use message::{Body, Request, Response};
 pub use opcode::{Access, Opcode, OpcodeClass};
 pub use operations::{NativeOperation, NativeResult};
 pub use provider::ProviderId;

@@ -71,64 +71,29 @@ pub struct Request {
     pub auth: AuthBuffer,
 }
 
-/// Why a request could not be read, and the header to answer it with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestReadError {
-    /// What was wrong.
-    pub status: ResponseStatus,
-    /// The raw header, if it could be read; the reply echoes its fields.
-    pub header: Option<RawHeader>,
-}
-
-impl RequestReadError {
-    /// The header of the response that tells the client what was wrong.
-    pub fn reply(&self) -> RawHeader {
-        match &self.header {
-            Some(raw) => raw.error_reply(self.status),
-            None => RawHeader::unreadable_request_reply(self.status),
-        }
-    }
-}
-
-impl fmt::Display for RequestReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not read the request: {}", self.status)
-    }
-}
-
-impl std::error::Error for RequestReadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.status)
-    }
-}
-
 impl Request {
     /// Reads a whole request from a stream.
     ///
-    /// The body length from the header is checked against `body_len_limit`
-    /// before any of the body is read: a larger one gives
-    /// [`ResponseStatus::BodySizeExceedsLimit`]. Header errors are those of
-    /// [`RawHeader::read_from`] and [`RequestHeader::from_raw`].
+    /// The steps and their order are Parsec's, so that both answer a
+    /// malformed request with the same status: the fixed part of the header
+    /// ([`RawHeader::read_from`]); the body length against `body_len_limit`,
+    /// before any of the body is read
+    /// ([`ResponseStatus::BodySizeExceedsLimit`]); the body and auth bytes
+    /// (a stream that ends early: [`ResponseStatus::ConnectionError`]); then
+    /// the header's fields ([`RequestHeader::from_raw`]). Whatever fails,
+    /// the answer is [`RawHeader::unreadable_request_reply`].
     pub fn read_from<R: Read + ?Sized>(
         reader: &mut R,
         body_len_limit: usize,
-    ) -> Result<Request, RequestReadError> {
-        let raw = RawHeader::read_from(reader).map_err(|status| RequestReadError {
-            status,
-            header: None,
-        })?;
-        let fail = |status| RequestReadError {
-            status,
-            header: Some(raw),
-        };
-        let header = RequestHeader::from_raw(&raw).map_err(fail)?;
+    ) -> Result<Request, ResponseStatus> {
+        let raw = RawHeader::read_from(reader)?;
         let body_len = usize::try_from(raw.body_len).unwrap_or(usize::MAX);
         if body_len > body_len_limit {
-            return Err(fail(ResponseStatus::BodySizeExceedsLimit));
+            return Err(ResponseStatus::BodySizeExceedsLimit);
         }
-        let body = Body::new(read_exact_vec(reader, body_len).map_err(fail)?);
-        let auth =
-            AuthBuffer::new(read_exact_vec(reader, usize::from(raw.auth_len)).map_err(fail)?);
+        let body = Body::new(read_exact_vec(reader, body_len)?);
+        let auth = AuthBuffer::new(read_exact_vec(reader, usize::from(raw.auth_len))?);
+        let header = RequestHeader::from_raw(&raw)?;
         Ok(Request { header, body, auth })
     }
 

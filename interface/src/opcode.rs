@@ -148,6 +148,14 @@ impl Opcode {
     pub fn is_admin(self) -> bool {
         self.access() == Access::Admin
     }
+
+    /// Whether the clients of Parsec 1.x know this opcode: their interface
+    /// (parsec-interface 0.29 and 0.30) stops at CanDoCrypto and has no MAC
+    /// operations. A list of opcodes sent to a client holds only these (see
+    /// the crate docs).
+    pub fn in_parsec_1(self) -> bool {
+        !matches!(self, Opcode::PsaMacCompute | Opcode::PsaMacVerify)
+    }
 }
 
 impl TryFrom<u32> for Opcode {
@@ -209,6 +217,16 @@ mod tests {
             .filter(|o| o.is_admin())
             .collect();
         assert_eq!(admin, [Opcode::ListClients, Opcode::DeleteClient]);
+    }
+
+    #[test]
+    fn parsec_1_knows_every_opcode_but_the_mac_ones() {
+        let newer: Vec<Opcode> = Opcode::ALL
+            .iter()
+            .copied()
+            .filter(|o| !o.in_parsec_1())
+            .collect();
+        assert_eq!(newer, [Opcode::PsaMacCompute, Opcode::PsaMacVerify]);
     }
 
     #[test]

@@ -263,27 +263,80 @@ impl Read for ThenPanic<'_> {
     }
 }
 
+/// What Parsec's clients need of a reply to an unreadable request: a
+/// provider and an opcode they know, so that they read the status.
+fn assert_parsec_readable_refusal(status: ResponseStatus) {
+    let reply = RawHeader::decode(&RawHeader::unreadable_request_reply(status).encode()).unwrap();
+    assert_eq!(reply.status, status.code());
+    assert_eq!(reply.provider, ProviderId::Core.id());
+    assert_eq!(reply.opcode, Opcode::Ping.code());
+    assert_eq!(reply.session, 0);
+    assert_eq!(reply.body_len, 0);
+    let header = ResponseHeader::from_raw(&reply).unwrap();
+    assert_eq!(header.status, status);
+}
+
 #[test]
 fn body_longer_than_the_limit_is_refused_before_reading_it() {
     // Only the header is available: reading any body byte would panic.
-    let error = Request::read_from(&mut ThenPanic(&SIGN_HASH_REQUEST), 15).unwrap_err();
-    assert_eq!(error.status, ResponseStatus::BodySizeExceedsLimit);
-    let reply = error.reply();
-    assert_eq!(reply.status, ResponseStatus::BodySizeExceedsLimit.code());
-    assert_eq!(reply.opcode, Opcode::PsaSignHash.code());
-    assert_eq!(reply.session, 0x0102_0304_0506_0708);
-    assert_eq!(reply.provider, ProviderId::MbedCrypto.id());
+    let status = Request::read_from(&mut ThenPanic(&SIGN_HASH_REQUEST), 15).unwrap_err();
+    assert_eq!(status, ResponseStatus::BodySizeExceedsLimit);
+    assert_parsec_readable_refusal(status);
 }
 
 #[test]
 fn bad_magic_is_answered_without_waiting_for_the_rest_of_the_header() {
     let garbage = [0x47, 0x45, 0x54, 0x20, 0x2F, 0x20]; // "GET / "
-    let error = Request::read_from(&mut ThenPanic(&garbage), 1024).unwrap_err();
-    assert_eq!(error.status, ResponseStatus::InvalidHeader);
-    assert_eq!(error.header, None);
-    let reply = error.reply().encode();
-    let decoded = RawHeader::decode(&reply).unwrap();
-    assert_eq!(decoded.status, ResponseStatus::InvalidHeader.code());
+    let status = Request::read_from(&mut ThenPanic(&garbage), 1024).unwrap_err();
+    assert_eq!(status, ResponseStatus::InvalidHeader);
+    assert_parsec_readable_refusal(status);
+}
+
+#[test]
+fn unknown_field_values_are_checked_in_parsec_order_after_the_body() {
+    // Each case: bytes to change in the golden request, and Parsec's status.
+    // Where several fields are wrong, Parsec names the first of content
+    // type, accept type, auth type, opcode, provider.
+    let cases: [(&[(usize, u8)], ResponseStatus); 6] = [
+        (&[(10, 0xFF)], ResponseStatus::ProviderDoesNotExist),
+        (
+            &[(28, 0x16), (29, 0xFF)],
+            ResponseStatus::OpcodeDoesNotExist,
+        ),
+        (
+            &[(10, 0xFF), (28, 0x1D)],
+            ResponseStatus::OpcodeDoesNotExist,
+        ),
+        (
+            &[(10, 0xFF), (21, 0x09)],
+            ResponseStatus::AuthenticatorDoesNotExist,
+        ),
+        (
+            &[(21, 0x09), (20, 0x07)],
+            ResponseStatus::AcceptTypeNotSupported,
+        ),
+        (
+            &[(20, 0x07), (19, 0x07)],
+            ResponseStatus::ContentTypeNotSupported,
+        ),
+    ];
+    for (changes, expected) in cases {
+        let mut bytes = golden_request_bytes();
+        for &(offset, value) in changes {
+            bytes[offset] = value;
+        }
+        let status = Request::read_from(&mut bytes.as_slice(), 1024).unwrap_err();
+        assert_eq!(status, expected, "{changes:?}");
+        assert_parsec_readable_refusal(status);
+        // The body and auth bytes are read first, as Parsec does: the same
+        // header with its body cut short is a connection error instead.
+        let cut = &bytes[..bytes.len() - 1];
+        assert_eq!(
+            Request::read_from(&mut &cut[..], 1024).unwrap_err(),
+            ResponseStatus::ConnectionError,
+            "{changes:?}"
+        );
+    }
 }
 
 #[test]
@@ -298,26 +351,9 @@ fn truncated_request_is_a_connection_error() {
         WIRE_HEADER_LEN + 10,
         bytes.len() - 1,
     ] {
-        let error = Request::read_from(&mut &bytes[..cut], 1024).unwrap_err();
-        assert_eq!(
-            error.status,
-            ResponseStatus::ConnectionError,
-            "cut at {cut}"
-        );
+        let status = Request::read_from(&mut &bytes[..cut], 1024).unwrap_err();
+        assert_eq!(status, ResponseStatus::ConnectionError, "cut at {cut}");
     }
-}
-
-#[test]
-fn error_reply_echoes_the_request_and_carries_the_status() {
-    let raw = RawHeader::decode(&with_byte(28, 0x1D)).unwrap();
-    let reply = raw.error_reply(ResponseStatus::OpcodeDoesNotExist);
-    assert_eq!(reply.opcode, 0x1D);
-    assert_eq!(reply.provider, 1);
-    assert_eq!(reply.session, 0x0102_0304_0506_0708);
-    assert_eq!(reply.body_len, 0);
-    assert_eq!(reply.auth_len, 0);
-    assert_eq!(reply.auth_type, 0);
-    assert_eq!(reply.status, ResponseStatus::OpcodeDoesNotExist.code());
 }
 
 #[test]

@@ -410,9 +410,7 @@ proptest! {
 
     #[test]
     fn request_read_from_never_panics_on_random_bytes(bytes in vec(any::<u8>(), 0..512)) {
-        if let Err(error) = Request::read_from(&mut bytes.as_slice(), BODY_LIMIT) {
-            let _ = error.reply();
-        }
+        let _ = Request::read_from(&mut bytes.as_slice(), BODY_LIMIT);
     }
 
     #[test]
@@ -444,7 +442,6 @@ proptest! {
             }
             Err(error) => {
                 prop_assert!(!consistent, "a consistent request was refused: {error}");
-                let _ = error.reply();
             }
         }
     }

@@ -83,6 +83,10 @@ fn list_opcodes(d: &Dispatcher, provider: ProviderId) -> Outcome {
         })?;
         supported_opcodes(backend.provider.as_ref())
     };
+    // Parsec 1.x clients refuse the whole list if it names an opcode they
+    // do not know (see psec_interface's crate docs): newer operations are
+    // served but not listed.
+    let opcodes = opcodes.into_iter().filter(|o| o.in_parsec_1()).collect();
     Ok(NativeResult::ListOpcodes(list_opcodes::Result { opcodes }))
 }
 

@@ -201,9 +201,9 @@ async fn read_request(
         .map_err(|status| ReadFailure::Reply(RawHeader::unreadable_request_reply(status)))?;
     let body_len = usize::try_from(raw.body_len).unwrap_or(usize::MAX);
     if body_len > body_len_limit {
-        return Err(ReadFailure::Reply(
-            raw.error_reply(ResponseStatus::BodySizeExceedsLimit),
-        ));
+        return Err(ReadFailure::Reply(RawHeader::unreadable_request_reply(
+            ResponseStatus::BodySizeExceedsLimit,
+        )));
     }
     // The raw request holds auth bytes and maybe key material: wiped on drop.
     let mut message = Zeroizing::new(Vec::with_capacity(
@@ -218,7 +218,7 @@ async fn read_request(
             .map_err(|_| ReadFailure::Gone)?;
     }
     Request::read_from(&mut message.as_slice(), body_len_limit)
-        .map_err(|error| ReadFailure::Reply(error.reply()))
+        .map_err(|status| ReadFailure::Reply(RawHeader::unreadable_request_reply(status)))
 }
 
 /// A header of which only the first six bytes are known, the rest zero: its

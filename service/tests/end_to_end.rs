@@ -97,6 +97,32 @@ fn list_opcodes_tells_what_each_provider_does() {
 }
 
 #[test]
+fn mac_is_served_and_found_by_can_do_crypto_but_never_listed_to_parsec_1_clients() {
+    use psec_client::CheckType;
+    use psec_client::psa_crypto::types::algorithm::{FullLengthMac, Mac};
+    let psecd = Psecd::start();
+    let c = psecd.client("app");
+    for provider in [ProviderId::Core, ProviderId::MbedCrypto] {
+        let listed = c.list_opcodes(provider).unwrap();
+        assert!(
+            listed.iter().all(|o| o.in_parsec_1()),
+            "{provider:?} lists an opcode Parsec 1.x clients cannot decode: {listed:?}"
+        );
+    }
+    let hmac: Mac = Mac::FullLength(FullLengthMac::Hmac {
+        hash_alg: Hash::Sha256,
+    });
+    let hmac_key = attributes(Type::Hmac, 256, hmac.into(), |u| {
+        u.set_sign_hash();
+        u.set_verify_hash();
+    });
+    assert!(c.can_do_crypto(CheckType::Use, hmac_key).unwrap());
+    c.psa_generate_key("mac-key", hmac_key).unwrap();
+    let tag = c.psa_mac_compute("mac-key", hmac, b"served").unwrap();
+    c.psa_mac_verify("mac-key", hmac, b"served", &tag).unwrap();
+}
+
+#[test]
 fn default_client_discovers_provider_and_authenticator() {
     let psecd = Psecd::start();
     let c = BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))

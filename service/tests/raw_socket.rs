@@ -127,8 +127,10 @@ fn huge_body_length_answers_body_size_exceeds_limit_without_waiting_for_the_body
     stream.read_exact(&mut header).unwrap();
     let reply = RawHeader::decode(&header).unwrap();
     assert_eq!(reply.status, ResponseStatus::BodySizeExceedsLimit.code());
-    assert_eq!(reply.session, 77);
-    assert_eq!(reply.opcode, Opcode::PsaGenerateKey.code());
+    // Nothing of an unread request is echoed, as in Parsec.
+    assert_eq!(reply.session, 0);
+    assert_eq!(reply.opcode, Opcode::Ping.code());
+    assert_eq!(reply.provider, ProviderId::Core.id());
     assert_still_serves(&psecd);
 }
 
@@ -150,14 +152,49 @@ fn garbage_body_answers_deserializing_body_failed() {
 }
 
 #[test]
-fn unknown_opcode_answers_opcode_does_not_exist() {
+fn unknown_ids_answer_their_status_with_a_header_parsec_clients_decode() {
     let psecd = Psecd::start();
-    let mut raw = RequestHeader::new(ProviderId::Core, AuthType::NoAuth, Opcode::Ping).to_raw(0, 0);
-    raw.opcode = 0x7777;
-    let answer = exchange(&psecd, &raw.encode());
-    assert_eq!(status_of(&answer), ResponseStatus::OpcodeDoesNotExist);
-    let echoed = RawHeader::decode(&answer[..WIRE_HEADER_LEN].try_into().unwrap()).unwrap();
-    assert_eq!(echoed.opcode, 0x7777);
+    let ping = RequestHeader::new(ProviderId::Core, AuthType::NoAuth, Opcode::Ping).to_raw(0, 0);
+    let cases = [
+        (
+            RawHeader {
+                opcode: 0x7777,
+                ..ping
+            },
+            ResponseStatus::OpcodeDoesNotExist,
+        ),
+        (
+            RawHeader {
+                provider: 0xFF,
+                ..ping
+            },
+            ResponseStatus::ProviderDoesNotExist,
+        ),
+        (
+            RawHeader {
+                auth_type: 0x09,
+                ..ping
+            },
+            ResponseStatus::AuthenticatorDoesNotExist,
+        ),
+        (
+            RawHeader {
+                content_type: 0x05,
+                ..ping
+            },
+            ResponseStatus::ContentTypeNotSupported,
+        ),
+    ];
+    for (raw, status) in cases {
+        let answer = exchange(&psecd, &raw.encode());
+        assert_eq!(status_of(&answer), status);
+        let reply = RawHeader::decode(&answer[..WIRE_HEADER_LEN].try_into().unwrap()).unwrap();
+        // An unknown value is never echoed: Parsec 1.x clients could not
+        // decode the reply and would never see the status.
+        assert_eq!(reply.opcode, Opcode::Ping.code(), "{status}");
+        assert_eq!(reply.provider, ProviderId::Core.id(), "{status}");
+    }
+    assert_still_serves(&psecd);
 }
 
 #[test]

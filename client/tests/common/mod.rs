@@ -170,8 +170,8 @@ fn serve_one(stream: &UnixStream, answer: Answer) -> Received {
         copy: Vec::new(),
     };
     if let Answer::RefuseAfterHeader(status) = answer {
-        let raw = RawHeader::read_from(&mut tee).expect("a request header");
-        raw.error_reply(status)
+        RawHeader::read_from(&mut tee).expect("a request header");
+        RawHeader::unreadable_request_reply(status)
             .write_to(&mut &*stream)
             .expect("write the refusal");
         return Received {

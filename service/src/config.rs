@@ -395,14 +395,14 @@ impl ProviderConfig {
     }
 }
 
-/// A secret as Parsec's configuration writes it: `"str:..."` (UTF-8 text)
-/// or `"hex:..."` (bytes in hexadecimal).
+/// A secret (PIN, hierarchy authorisation) as Parsec's configuration writes
+/// it: `"hex:..."` is bytes in hexadecimal, `"str:..."` is the UTF-8 text
+/// after the prefix, and anything else is the text itself, as Parsec reads
+/// it (so `user_pin = "123456"` and `owner_hierarchy_auth = ""` work).
 pub fn decode_secret(text: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
-    if let Some(plain) = text.strip_prefix("str:") {
-        return Ok(zeroize::Zeroizing::new(plain.as_bytes().to_vec()));
-    }
     let Some(hex) = text.strip_prefix("hex:") else {
-        return Err("must start with \"str:\" or \"hex:\"".into());
+        let plain = text.strip_prefix("str:").unwrap_or(text);
+        return Ok(zeroize::Zeroizing::new(plain.as_bytes().to_vec()));
     };
     let digits: Vec<u32> = hex
         .chars()
@@ -694,18 +694,21 @@ skip_if_no_tpm = true
     }
 
     #[test]
-    fn secrets_decode_from_str_and_hex_and_refuse_anything_else() {
+    fn secrets_decode_as_parsec_reads_them_with_or_without_a_prefix() {
         assert_eq!(*decode_secret("str:tpm_pass").unwrap(), b"tpm_pass");
         assert_eq!(*decode_secret("hex:74706d").unwrap(), b"tpm");
         assert_eq!(*decode_secret("hex:").unwrap(), b"");
-        assert!(decode_secret("tpm_pass").is_err());
+        // Parsec's own configurations write PINs and auth values unprefixed.
+        assert_eq!(*decode_secret("123456").unwrap(), b"123456");
+        assert_eq!(*decode_secret("").unwrap(), b"");
+        assert_eq!(*decode_secret("HEX:1234").unwrap(), b"HEX:1234");
         assert!(decode_secret("hex:7").is_err());
         assert!(decode_secret("hex:zz").is_err());
     }
 
     #[test]
-    fn a_malformed_secret_is_refused_without_showing_it() {
-        for secret in ["123456", "hex:123", "hex:zz12", "HEX:1234"] {
+    fn a_malformed_hex_secret_is_refused_without_showing_it() {
+        for secret in ["hex:123", "hex:zz12", "hex:12345"] {
             let why = decode_secret(secret).unwrap_err();
             assert!(!why.contains("123") && !why.contains("zz"), "{why}");
         }

@@ -184,7 +184,7 @@ impl Backend {
                 (
                     format!(
                         "[[provider]]\nprovider_type = \"Pkcs11\"\nkey_info_manager = \"sqlite-manager\"\n\
-                         library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"str:123456\"\nallow_export = true\n\
+                         library_path = \"{SOFTHSM2_LIBRARY}\"\nuser_pin = \"123456\"\nallow_export = true\n\
                          software_public_operations = {software}\n"
                     ),
                     vec![("SOFTHSM2_CONF".into(), conf.display().to_string())],

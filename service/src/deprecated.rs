@@ -1,7 +1,10 @@
-//! Deprecated primitives: MD2, MD4, MD5 and SHA-1 in any algorithm; DES,
-//! ARC4 and weak elliptic curves as key types. The service refuses them with
-//! `DeprecatedPrimitive` unless `allow_deprecated` is set, whatever the
-//! provider, so the policy lives here once.
+//! Deprecated primitives: MD2, MD4, MD5 and SHA-1 in a key's policy; DES,
+//! ARC4 and weak elliptic curves as key types. As in Parsec 1.5, the policy
+//! is about new keys: generating one is refused with `DeprecatedPrimitive`
+//! unless `allow_deprecated` is set, importing one is allowed with a
+//! warning in the log, and operations (a SHA-1 hash, a signature with a key
+//! imported long ago) are not refused for what they use. It is the same
+//! whatever the provider, so it lives here once.
 #![allow(deprecated)] // naming the deprecated primitives is the point
 
 use psec_interface::NativeOperation;
@@ -14,23 +17,12 @@ use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
 /// Curves below this size are weak (secp160k1, sect163k1, brainpoolP160r1...).
 const SMALLEST_STRONG_CURVE_BITS: usize = 192;
 
-/// What is deprecated in `op`, if anything, for the log.
-pub(crate) fn deprecated_primitive(op: &NativeOperation) -> Option<&'static str> {
-    use NativeOperation as O;
+/// What is deprecated in the key `op` creates (generate or import), if
+/// anything, for the refusal or the warning.
+pub(crate) fn deprecated_in_new_key(op: &NativeOperation) -> Option<&'static str> {
     match op {
-        O::PsaGenerateKey(op) => in_attributes(&op.attributes),
-        O::PsaImportKey(op) => in_attributes(&op.attributes),
-        O::CanDoCrypto(op) => in_attributes(&op.attributes),
-        O::PsaSignHash(op) => in_signature(op.alg),
-        O::PsaVerifyHash(op) => in_signature(op.alg),
-        O::PsaSignMessage(op) => in_signature(op.alg),
-        O::PsaVerifyMessage(op) => in_signature(op.alg),
-        O::PsaAsymmetricEncrypt(op) => in_encryption(op.alg),
-        O::PsaAsymmetricDecrypt(op) => in_encryption(op.alg),
-        O::PsaMacCompute(op) => in_mac(op.alg),
-        O::PsaMacVerify(op) => in_mac(op.alg),
-        O::PsaHashCompute(op) => in_hash(op.alg),
-        O::PsaHashCompare(op) => in_hash(op.alg),
+        NativeOperation::PsaGenerateKey(op) => in_attributes(&op.attributes),
+        NativeOperation::PsaImportKey(op) => in_attributes(&op.attributes),
         _ => None,
     }
 }
@@ -145,48 +137,55 @@ mod tests {
     }
 
     #[test]
-    fn sha1_in_a_signature_is_deprecated_and_sha256_is_not() {
-        let sign = |hash: Hash| {
-            NativeOperation::PsaSignHash(psa_sign_hash::Operation {
-                key_name: "k".into(),
-                alg: AsymmetricSignature::RsaPkcs1v15Sign {
-                    hash_alg: hash.into(),
-                },
-                hash: vec![0; 20],
-            })
-        };
-        assert_eq!(deprecated_primitive(&sign(Hash::Sha1)), Some("SHA-1"));
-        assert_eq!(deprecated_primitive(&sign(Hash::Sha256)), None);
-    }
-
-    #[test]
-    fn md5_hashing_is_deprecated() {
-        let op = NativeOperation::PsaHashCompute(psa_hash_compute::Operation {
+    fn operations_are_not_judged_only_new_keys_are() {
+        let sign = NativeOperation::PsaSignHash(psa_sign_hash::Operation {
+            key_name: "k".into(),
+            alg: AsymmetricSignature::RsaPkcs1v15Sign {
+                hash_alg: Hash::Sha1.into(),
+            },
+            hash: vec![0; 20],
+        });
+        let hash = NativeOperation::PsaHashCompute(psa_hash_compute::Operation {
             alg: Hash::Md5,
             input: vec![1].into(),
         });
-        assert_eq!(deprecated_primitive(&op), Some("MD5"));
+        assert_eq!(deprecated_in_new_key(&sign), None);
+        assert_eq!(deprecated_in_new_key(&hash), None);
+        assert_eq!(
+            deprecated_in_new_key(&generate(Type::RsaKeyPair, 2048, sign_alg(Hash::Sha1))),
+            Some("SHA-1")
+        );
+        assert_eq!(
+            deprecated_in_new_key(&generate(Type::RsaKeyPair, 2048, sign_alg(Hash::Sha256))),
+            None
+        );
+    }
+
+    fn sign_alg(hash: Hash) -> Algorithm {
+        Algorithm::AsymmetricSignature(AsymmetricSignature::RsaPkcs1v15Sign {
+            hash_alg: hash.into(),
+        })
     }
 
     #[test]
     fn des_arc4_and_small_curves_are_deprecated_key_types() {
         assert_eq!(
-            deprecated_primitive(&generate(Type::Des, 64, Algorithm::None)),
+            deprecated_in_new_key(&generate(Type::Des, 64, Algorithm::None)),
             Some("DES")
         );
         assert_eq!(
-            deprecated_primitive(&generate(Type::Arc4, 128, Algorithm::None)),
+            deprecated_in_new_key(&generate(Type::Arc4, 128, Algorithm::None)),
             Some("ARC4")
         );
         let small = Type::EccKeyPair {
             curve_family: EccFamily::SecpK1,
         };
-        assert!(deprecated_primitive(&generate(small, 160, Algorithm::None)).is_some());
+        assert!(deprecated_in_new_key(&generate(small, 160, Algorithm::None)).is_some());
         let p256 = Type::EccKeyPair {
             curve_family: EccFamily::SecpR1,
         };
         assert_eq!(
-            deprecated_primitive(&generate(p256, 256, Algorithm::None)),
+            deprecated_in_new_key(&generate(p256, 256, Algorithm::None)),
             None
         );
     }
@@ -200,7 +199,7 @@ mod tests {
             curve_family: EccFamily::SecpR1,
         };
         assert_eq!(
-            deprecated_primitive(&generate(p256, 256, policy)),
+            deprecated_in_new_key(&generate(p256, 256, policy)),
             Some("SHA-1")
         );
     }

@@ -13,12 +13,14 @@
 //!    `PsaErrorNotSupported`;
 //! 4. an admin operation from a non-admin: `AdminOperation`;
 //! 5. the body: `DeserializingBodyFailed` or `InvalidEncoding`;
-//! 6. a deprecated primitive, unless allowed: `DeprecatedPrimitive`;
-//! 7. the provider's own answer.
+//! 6. generating a key with a deprecated primitive, unless allowed:
+//!    `DeprecatedPrimitive` (importing one is only logged, as in Parsec);
+//! 7. a buffer to fill over `buffer_size_limit`: `ResponseTooLarge`;
+//! 8. the provider's own answer.
 
 use crate::authenticators::{Authenticators, PeerCredentials};
 use crate::core_provider;
-use crate::deprecated::deprecated_primitive;
+use crate::deprecated::deprecated_in_new_key;
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_interface::{
     NativeOperation, NativeResult, ProviderId, Request, Response, ResponseStatus,
@@ -123,11 +125,13 @@ impl Dispatcher {
             return Err(ResponseStatus::AdminOperation);
         }
         let op = NativeOperation::from_body(opcode, &request.body)?;
-        if !self.settings.allow_deprecated {
-            if let Some(what) = deprecated_primitive(&op) {
+        if let Some(what) = deprecated_in_new_key(&op) {
+            let generating = matches!(op, NativeOperation::PsaGenerateKey(_));
+            if generating && !self.settings.allow_deprecated {
                 log::info!("{opcode:?} refused: {what} is deprecated (allow_deprecated = false)");
                 return Err(ResponseStatus::DeprecatedPrimitive);
             }
+            log::warn!("{opcode:?}: the key uses {what}, which is deprecated");
         }
         self.check_buffer_size(&op)?;
         let result = match backend {
@@ -142,7 +146,7 @@ impl Dispatcher {
             NativeOperation::PsaGenerateRandom(random)
                 if random.size > self.settings.buffer_size_limit =>
             {
-                Err(ResponseStatus::PsaErrorInvalidArgument)
+                Err(ResponseStatus::ResponseTooLarge)
             }
             _ => Ok(()),
         }

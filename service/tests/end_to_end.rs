@@ -174,13 +174,14 @@ fn key_operations_without_authentication_are_refused() {
 }
 
 #[test]
-#[allow(deprecated, reason = "SHA-1 is used on purpose, to be refused")]
-fn deprecated_primitives_are_refused_unless_allowed() {
+#[allow(deprecated, reason = "SHA-1 is used on purpose")]
+fn generating_a_deprecated_key_is_refused_unless_allowed_and_using_sha1_is_not() {
     let psecd = Psecd::start();
     let c = psecd.client("old-app");
+    // As in Parsec 1.5: operations are not refused for what they use.
     assert_eq!(
-        status(c.psa_hash_compute(Hash::Sha1, b"x").unwrap_err()),
-        ResponseStatus::DeprecatedPrimitive
+        c.psa_hash_compute(Hash::Sha1, b"abc").unwrap()[..2],
+        [0xa9, 0x99]
     );
     let sha1_policy = attributes(
         Type::RsaKeyPair,
@@ -204,10 +205,12 @@ fn deprecated_primitives_are_refused_unless_allowed() {
         ..TestConfig::default()
     });
     let c = lenient.client("old-app");
-    assert_eq!(
-        c.psa_hash_compute(Hash::Sha1, b"abc").unwrap()[..2],
-        [0xa9, 0x99]
-    );
+    let mut ecdsa_sha1 = p256_signing();
+    ecdsa_sha1.policy.permitted_algorithms = AsymmetricSignature::Ecdsa {
+        hash_alg: Hash::Sha1.into(),
+    }
+    .into();
+    c.psa_generate_key("old", ecdsa_sha1).unwrap();
 }
 
 #[test]
@@ -330,4 +333,18 @@ fn sighup_reload_changes_the_served_providers() {
     );
     reload(&with_mbed, &[ProviderId::MbedCrypto, ProviderId::Core]);
     c.psa_generate_key("k", p256_signing()).unwrap();
+}
+
+#[test]
+fn random_bytes_over_the_buffer_size_limit_are_response_too_large_as_in_parsec() {
+    let psecd = Psecd::start_with(&TestConfig {
+        core_extra: "buffer_size_limit = 64".into(),
+        ..TestConfig::default()
+    });
+    let c = psecd.client("app");
+    assert_eq!(c.psa_generate_random(64).unwrap().len(), 64);
+    assert_eq!(
+        status(c.psa_generate_random(65).unwrap_err()),
+        ResponseStatus::ResponseTooLarge
+    );
 }

@@ -99,42 +99,22 @@ mod verifier {
         out
     }
 
-    /// A DER length.
-    fn der_length(length: usize) -> Vec<u8> {
-        match u8::try_from(length) {
-            Ok(short) if short < 0x80 => vec![short],
-            _ => {
-                let bytes = u32::try_from(length).unwrap().to_be_bytes();
-                let first = bytes.iter().position(|b| *b != 0).unwrap();
-                let mut der = vec![0x80 | u8::try_from(bytes.len() - first).unwrap()];
-                der.extend_from_slice(&bytes[first..]);
-                der
-            }
-        }
-    }
-
-    /// A DER INTEGER of the unsigned big-endian `value`.
-    fn der_unsigned(value: &[u8]) -> Vec<u8> {
-        let first = value.iter().position(|b| *b != 0).unwrap_or(value.len());
-        let mut content = value[first..].to_vec();
-        if content.first().is_none_or(|b| b & 0x80 != 0) {
-            content.insert(0, 0);
-        }
-        let mut der = vec![0x02];
-        der.extend(der_length(content.len()));
-        der.extend(content);
-        der
-    }
-
-    /// The RSAPublicKey (PKCS#1) of `modulus`, exponent 65537 (the
-    /// endorsement key template's exponent 0 means it).
-    fn rsa_public_key(modulus: &[u8]) -> Vec<u8> {
-        let mut content = der_unsigned(modulus);
-        content.extend(der_unsigned(&[0x01, 0x00, 0x01]));
-        let mut der = vec![0x30];
-        der.extend(der_length(content.len()));
-        der.extend(content);
-        der
+    /// Reads `der` as a DER RSAPublicKey (PKCS#1) with Mbed TLS's parser,
+    /// and writes it back: the size of the key in bits and the bytes Mbed
+    /// TLS writes.
+    pub(super) fn read_rsa_public_key(der: &[u8]) -> (usize, Vec<u8>) {
+        let _mbed_tls = mbed_tls();
+        let mut usage = UsageFlags::default();
+        let _ = usage.set_encrypt();
+        let oaep = AsymmetricEncryption::RsaOaep {
+            hash_alg: Hash::Sha256,
+        };
+        let key = import(Type::RsaPublicKey, 0, oaep.into(), usage, der);
+        let bits = Attributes::from_key_id(key).unwrap().bits;
+        let mut written = vec![0; der.len() + 16];
+        let length = key_management::export_public(key, &mut written).unwrap();
+        written.truncate(length);
+        (bits, written)
     }
 
     /// `bytes` as a TPM2B: a big-endian u16 size, then the bytes.
@@ -155,15 +135,11 @@ mod verifier {
     }
 
     /// TPM2_MakeCredential of `credential` for the object named `name`,
-    /// to the RSA 2048 endorsement key of modulus `ek_modulus` (name
-    /// algorithm SHA-256, symmetric AES-128 CFB): the credential blob (the
-    /// contents of a TPM2B_ID_OBJECT) and the secret (of a
-    /// TPM2B_ENCRYPTED_SECRET).
-    pub(super) fn make_credential(
-        ek_modulus: &[u8],
-        name: &[u8],
-        credential: &[u8],
-    ) -> (Vec<u8>, Vec<u8>) {
+    /// to the RSA endorsement key `ek` (a DER RSAPublicKey, as
+    /// PrepareKeyAttestation gives it; name algorithm SHA-256, symmetric
+    /// AES-128 CFB): the credential blob (the contents of a
+    /// TPM2B_ID_OBJECT) and the secret (of a TPM2B_ENCRYPTED_SECRET).
+    pub(super) fn make_credential(ek: &[u8], name: &[u8], credential: &[u8]) -> (Vec<u8>, Vec<u8>) {
         let _mbed_tls = mbed_tls();
         // The seed: as long as the name algorithm's digest, RSA-OAEP
         // (SHA-256) encrypted to the endorsement key, label "IDENTITY".
@@ -174,14 +150,8 @@ mod verifier {
         };
         let mut usage = UsageFlags::default();
         let _ = usage.set_encrypt();
-        let ek = import(
-            Type::RsaPublicKey,
-            ek_modulus.len() * 8,
-            oaep.into(),
-            usage,
-            &rsa_public_key(ek_modulus),
-        );
-        let mut secret = vec![0; ek_modulus.len()];
+        let ek = import(Type::RsaPublicKey, 0, oaep.into(), usage, ek);
+        let mut secret = vec![0; 512];
         let length =
             asym_encryption::encrypt(ek, oaep, &seed, Some(b"IDENTITY\0"), &mut secret).unwrap();
         secret.truncate(length);
@@ -238,7 +208,7 @@ fn tpm_psecd() -> Psecd {
 }
 
 /// PrepareKeyAttestation for `key`: its TPM name, its marshalled public
-/// area and the endorsement key's modulus.
+/// area and the endorsement key's public key.
 fn prepare(client: &BasicClient, key: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let output = client
         .prepare_key_attestation(PrepareKeyAttestationParams::ActivateCredential {
@@ -290,9 +260,15 @@ fn prepare_key_attestation_gives_the_keys_name_and_public_area_and_the_endorseme
     // can tie it to the key it was shown.
     assert_eq!(name, verifier::name_of(&public));
     assert_eq!(public[..2], TPM_ALG_ECC, "a TPMT_PUBLIC of an ECC key");
-    // An RSA 2048 modulus.
-    assert_eq!(ek.len(), 256);
-    assert_ne!(ek[0] & 0x80, 0);
+    // The endorsement key as Parsec gives it: a DER RSAPublicKey (PKCS#1),
+    // of an RSA 2048 key, exactly as Mbed TLS writes it back, whose last
+    // element (the public exponent) is the INTEGER 65537. That it is the
+    // TPM's endorsement key, AttestKey proves (the next test).
+    assert_eq!(ek[0], 0x30, "a SEQUENCE");
+    let (bits, written) = verifier::read_rsa_public_key(&ek);
+    assert_eq!(bits, 2048);
+    assert_eq!(written, ek);
+    assert!(ek.ends_with(&[0x02, 0x03, 0x01, 0x00, 0x01]), "{ek:02x?}");
 
     let (other_name, other_public, same_ek) = prepare(&client, "other");
     assert_eq!(other_name, verifier::name_of(&other_public));

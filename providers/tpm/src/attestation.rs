@@ -6,7 +6,8 @@
 //!
 //! - PrepareKeyAttestation gives the verifier the attested key's TPM name,
 //!   its marshalled public area (TPMT_PUBLIC) and the endorsement key's
-//!   RSA modulus.
+//!   public key as a DER RSAPublicKey (PKCS#1: `SEQUENCE { modulus,
+//!   publicExponent }`), as Parsec gives it.
 //! - The verifier runs TPM2_MakeCredential with the endorsement key's
 //!   public part and the name, and sends the credential blob and secret.
 //! - AttestKey activates the credential with the attested key and the
@@ -19,6 +20,7 @@
 
 use crate::TpmProvider;
 use crate::blob::KeyBlob;
+use crate::keys::psa_public_key;
 use crate::tpm::{Tpm, tpm_error};
 use psec_interface::SecretBytes;
 use psec_interface::operations::attest_key::{self, AttestationOutput, AttestationParams};
@@ -227,7 +229,7 @@ impl Attestation for TpmProvider {
             let read = tpm.context.read_public(endorsement);
             tpm.flush(endorsement);
             match read.map_err(|error| tpm_error(error, "reading the endorsement key"))? {
-                (Public::Rsa { unique, .. }, _, _) => unique.value().to_vec(),
+                (public @ Public::Rsa { .. }, _, _) => psa_public_key(&public, 2048)?,
                 _ => {
                     return Err(ProviderError::NotSupported(
                         "an endorsement key that is not RSA".into(),
@@ -328,6 +330,71 @@ mod tests {
         (blob.value().to_vec(), secret.value().to_vec())
     }
 
+    /// The endorsement key's modulus, as the TPM gives it (ReadPublic).
+    fn endorsement_key_modulus(setup: &Setup) -> Vec<u8> {
+        let mut tpm = setup.provider.tpm();
+        let handle = tpm.endorsement_key().unwrap();
+        let read = tpm.context.read_public(handle);
+        tpm.flush(handle);
+        let (Public::Rsa { unique, .. }, _, _) = read.unwrap() else {
+            panic!("an RSA endorsement key");
+        };
+        unique.value().to_vec()
+    }
+
+    /// Runs openssl with `args` in `dir`; its standard output.
+    fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (is it installed?)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The modulus of the DER RSAPublicKey `der`, as openssl reads it;
+    /// openssl must also write the same bytes back, so `der` is exactly
+    /// `SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, and
+    /// the exponent must be 65537.
+    fn modulus_as_openssl_reads_it(der: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.der"), der).unwrap();
+        let read = [
+            "rsa",
+            "-RSAPublicKey_in",
+            "-inform",
+            "DER",
+            "-in",
+            "key.der",
+        ];
+        let text = openssl(dir.path(), &[&read[..], &["-noout", "-text"]].concat());
+        assert!(text.contains("Exponent: 65537"), "{text}");
+        let modulus = openssl(dir.path(), &[&read[..], &["-noout", "-modulus"]].concat());
+        let hex = modulus.trim().strip_prefix("Modulus=").unwrap();
+        let write_back = ["-RSAPublicKey_out", "-outform", "DER", "-out", "again.der"];
+        openssl(dir.path(), &[&read[..], &write_back[..]].concat());
+        assert_eq!(std::fs::read(dir.path().join("again.der")).unwrap(), der);
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_attesting_key_is_given_as_the_endorsement_keys_der_rsa_public_key() {
+        let setup = setup();
+        generate(&setup.provider, &app("alice"), "attested", ecc_key(256)).unwrap();
+        let (_, _, attesting_key_pub) = prepare(&setup, "attested").unwrap();
+        let modulus = modulus_as_openssl_reads_it(&attesting_key_pub);
+        assert_eq!(modulus.len(), 256);
+        assert_eq!(modulus, endorsement_key_modulus(&setup));
+    }
+
     #[test]
     fn the_credential_comes_back_only_for_the_key_it_was_made_for() {
         let setup = setup();
@@ -335,7 +402,7 @@ mod tests {
         generate(&setup.provider, &owner, "attested", ecc_key(256)).unwrap();
         generate(&setup.provider, &owner, "other", ecc_key(256)).unwrap();
         let (name, public, ek) = prepare(&setup, "attested").unwrap();
-        assert_eq!(ek.len(), 256);
+        let (modulus, _) = crate::blob::parse_rsa_public_key_der(&ek).unwrap();
         // The public area is the key's: its name is the hash of it.
         let public = Public::unmarshall(&public).unwrap();
         assert!(matches!(public, Public::Ecc { .. }));
@@ -343,14 +410,14 @@ mod tests {
         assert_eq!(same_ek, ek);
         assert_ne!(other_name, name);
 
-        let (blob, secret) = make_credential(&setup, &ek, &name, b"the verifier's secret");
+        let (blob, secret) = make_credential(&setup, &modulus, &name, b"the verifier's secret");
         let credential = attest(&setup, "attested", blob.clone(), secret.clone()).unwrap();
         assert_eq!(credential, b"the verifier's secret");
 
         let error = attest(&setup, "other", blob, secret).unwrap_err();
         assert!(matches!(error, ProviderError::Backend { .. }), "{error}");
         // Nothing leaked: the TPM still attests.
-        let (blob, secret) = make_credential(&setup, &ek, &other_name, b"second");
+        let (blob, secret) = make_credential(&setup, &modulus, &other_name, b"second");
         assert_eq!(attest(&setup, "other", blob, secret).unwrap(), b"second");
     }
 

@@ -395,8 +395,10 @@ fn public_template(attributes: &Attributes, data: &[u8]) -> Outcome<Public> {
     }
 }
 
-/// The PSA public key format of a public area.
-fn psa_public_key(public: &Public, bits: usize) -> Outcome<Vec<u8>> {
+/// The PSA public key format of a public area: a DER RSAPublicKey
+/// (exponent 0, the TPM's default, is 65537), or an uncompressed point of
+/// a curve of `bits`.
+pub(crate) fn psa_public_key(public: &Public, bits: usize) -> Outcome<Vec<u8>> {
     match public {
         Public::Rsa {
             parameters, unique, ..

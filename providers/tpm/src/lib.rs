@@ -12,7 +12,7 @@
 //! | asymmetric encryption | RSA PKCS#1 v1.5 and OAEP (a label must end with a zero byte) |
 //! | hashing | the SHA-1, SHA-2 and SHA-3 hashes the TPM has, on inputs of up to 1024 bytes |
 //! | random | the TPM's generator, up to 64 KiB a request |
-//! | attestation | AttestKey and PrepareKeyAttestation through TPM2_ActivateCredential, attested by the TPM's RSA endorsement key |
+//! | attestation | AttestKey and PrepareKeyAttestation through TPM2_ActivateCredential, attested by the TPM's RSA endorsement key (given as a DER RSAPublicKey) |
 //! | CanDoCrypto | Success where Parsec's TPM provider says so and the TPM has the algorithms, curve and RSA size (as it reports them at start-up) |
 //!
 //! # Keys

@@ -17,7 +17,7 @@
 //! | hashing | MD5, RIPEMD-160, SHA-1, SHA-224/256/384/512, SHA3-224/256/384/512 |
 //! | key agreement | raw ECDH on the curves above and X25519/X448 |
 //! | random | Mbed TLS's CTR-DRBG, up to 1 MiB a request |
-//! | CanDoCrypto | answered from the table of what is supported |
+//! | CanDoCrypto | answered from the table of what is supported, inside the checks every provider shares |
 //!
 //! Other providers may verify signatures and encrypt with public keys they
 //! hold as data through [`public_key`], as the PKCS#11 provider does with

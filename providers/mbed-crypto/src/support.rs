@@ -1,7 +1,8 @@
 //! What this provider really supports: key types and sizes, and the
 //! algorithms each key type can be used with. CanDoCrypto answers from this
-//! table, and keys are only created when it allows them, so the two can
-//! not disagree.
+//! table (inside the checks every provider shares, `psec_provider::can_do_crypto`,
+//! which are Parsec's), and keys are only created when it allows them, so
+//! the two can not disagree.
 //!
 //! The table is what Mbed TLS 3.5 (as psa-crypto 0.13 builds it) does
 //! through psa-crypto's API, as the tests of this crate exercise it. Left
@@ -20,7 +21,7 @@ use psa_crypto::types::algorithm::{
     FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement, SignHash,
 };
 use psa_crypto::types::key::{Attributes, EccFamily, Type};
-use psec_interface::operations::can_do_crypto::{self, CheckType};
+use psec_interface::operations::can_do_crypto::CheckType;
 use psec_provider::{CanDoCrypto, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;
@@ -246,9 +247,19 @@ fn agreement_supported(key_type: Type, agreement: KeyAgreement) -> bool {
         )
 }
 
+/// This provider's own checks; `psec_provider::can_do_crypto` puts the
+/// checks every provider shares around them.
 impl CanDoCrypto for MbedCryptoProvider {
-    fn can_do_crypto(&self, op: can_do_crypto::Operation) -> Outcome<can_do_crypto::Result> {
-        check(op.check_type, &op.attributes).map(|()| can_do_crypto::Result {})
+    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+        check(CheckType::Generate, attributes)
+    }
+
+    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+        check(CheckType::Import, attributes)
+    }
+
+    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+        check(CheckType::Use, attributes)
     }
 }
 
@@ -264,6 +275,51 @@ mod tests {
     const SECP_R1: Type = Type::EccKeyPair {
         curve_family: EccFamily::SecpR1,
     };
+
+    /// CanDoCrypto as the service asks it: this provider's checks inside
+    /// the common ones.
+    fn can_do(check_type: CheckType, attributes: Attributes) -> Outcome<()> {
+        let (_, provider) = crate::test_support::setup();
+        psec_provider::can_do_crypto(
+            &provider,
+            psec_interface::operations::can_do_crypto::Operation {
+                check_type,
+                attributes,
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// Parsec's Mbed Crypto provider (through the checks every Parsec
+    /// provider shares) answers NotSupported for these, which this
+    /// provider can make: a policy naming an algorithm with no encrypt,
+    /// decrypt, sign or verify flag.
+    #[test]
+    fn can_do_crypto_refuses_a_policy_without_a_crypto_usage_flag_as_parsec_does() {
+        let pkcs1 = AsymmetricSignature::RsaPkcs1v15Sign {
+            hash_alg: Hash::Sha256.into(),
+        };
+        let export_only = attributes(Type::RsaKeyPair, 2048, pkcs1.into(), |flags| {
+            flags.set_export();
+        });
+        for check_type in [CheckType::Use, CheckType::Generate, CheckType::Import] {
+            let error = can_do(check_type, export_only).unwrap_err();
+            assert!(
+                matches!(error, ProviderError::NotSupported(_)),
+                "{check_type:?}: {error}"
+            );
+            let signing = attributes(Type::RsaKeyPair, 2048, pkcs1.into(), |flags| {
+                flags.set_sign_hash();
+            });
+            can_do(check_type, signing).unwrap();
+        }
+        // Without an algorithm, a key can be made (to be exported).
+        let no_alg = attributes(Type::RsaKeyPair, 2048, Algorithm::None, |flags| {
+            flags.set_export();
+        });
+        can_do(CheckType::Generate, no_alg).unwrap();
+        can_do(CheckType::Import, no_alg).unwrap();
+    }
 
     #[test]
     fn ecdsa_is_supported_on_p256_p384_and_p521_for_every_check_but_derive() {

@@ -19,7 +19,7 @@
 //! | hashing | SHA-1, SHA-224/256/384/512, on the token |
 //! | key agreement | raw ECDH |
 //! | random | the token's generator |
-//! | CanDoCrypto | answered from the token's mechanisms |
+//! | CanDoCrypto | answered from the token's mechanisms, inside the checks every provider shares |
 //!
 //! What is offered comes from the token itself: [`Provider`] capabilities
 //! and CanDoCrypto answers are derived from what `C_GetMechanismInfo`

@@ -1,14 +1,16 @@
 //! What this provider can do on this token, from the token's own mechanism
 //! list: key types and sizes, the algorithms each key type can be used
-//! with, and the capabilities offered. CanDoCrypto answers from here and
-//! keys are only created when it allows them, so the two can not disagree.
+//! with, and the capabilities offered. CanDoCrypto answers from here
+//! (inside the checks every provider shares, `psec_provider::can_do_crypto`,
+//! which are Parsec's) and keys are only created when it allows them, so
+//! the two can not disagree.
 
 use crate::Pkcs11Provider;
 use crate::der;
 use crate::token::Token;
 use cryptoki::mechanism::rsa::PkcsMgfType;
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use psec_interface::operations::can_do_crypto::{self, CheckType};
+use psec_interface::operations::can_do_crypto::CheckType;
 use psec_interface::psa_crypto::types::algorithm::{
     Aead, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption, AsymmetricSignature, Cipher,
     FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement, SignHash,
@@ -434,10 +436,18 @@ impl Support<'_> {
     }
 }
 
+/// This provider's own checks; `psec_provider::can_do_crypto` puts the
+/// checks every provider shares around them.
 impl CanDoCrypto for Pkcs11Provider {
-    fn can_do_crypto(&self, op: can_do_crypto::Operation) -> Outcome<can_do_crypto::Result> {
-        self.support()
-            .check(op.check_type, &op.attributes)
-            .map(|()| can_do_crypto::Result {})
+    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+        self.support().check(CheckType::Generate, attributes)
+    }
+
+    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+        self.support().check(CheckType::Import, attributes)
+    }
+
+    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+        self.support().check(CheckType::Use, attributes)
     }
 }

@@ -23,11 +23,11 @@ use psec_interface::psa_crypto::types::algorithm::{
     AsymmetricSignature, Cipher, FullLengthMac, Hash, KeyAgreement as AgreementAlg, Mac as MacAlg,
     RawKeyAgreement, SignHash,
 };
-use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
+use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type, UsageFlags};
 use psec_interface::{NativeOperation, NativeResult, Opcode, ResponseStatus};
 use psec_provider::{
-    Aead, Application, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Hashing, KeyAgreement,
-    KeyExport, KeyInfo, KeyStore, Mac, ProviderError, Random, execute, supported_opcodes,
+    Aead, Application, AsymmetricEncryption, AsymmetricSigning, Hashing, KeyAgreement, KeyExport,
+    KeyInfo, KeyStore, Mac, ProviderError, Random, execute, supported_opcodes,
 };
 use std::process::Command;
 use std::sync::Arc;
@@ -224,7 +224,7 @@ softhsm_test! {
     fn can_do_crypto_follows_the_token_and_the_supported_keys() {
         let (_, provider) = setup();
         let check = |check_type, attributes: Attributes| {
-            CanDoCrypto::can_do_crypto(
+            psec_provider::can_do_crypto(
                 &provider,
                 can_do_crypto::Operation {
                     check_type,
@@ -283,22 +283,51 @@ softhsm_test! {
             Generate,
             attributes(Type::Chacha20, 256, Algorithm::None, |_| {})
         ));
+        let crypt = |flags: &mut UsageFlags| {
+            flags.set_encrypt().set_decrypt();
+        };
         assert!(check(
             Use,
-            attributes(Type::Aes, 256, Cipher::CbcPkcs7.into(), |_| {})
+            attributes(Type::Aes, 256, Cipher::CbcPkcs7.into(), crypt)
         ));
         assert!(check(
             Use,
-            attributes(Type::Aes, 256, Cipher::Ctr.into(), |_| {})
+            attributes(Type::Aes, 256, Cipher::Ctr.into(), crypt)
         ));
         // No PKCS#11 mechanism this provider uses does CFB.
         assert!(!check(
             Use,
-            attributes(Type::Aes, 256, Cipher::Cfb.into(), |_| {})
+            attributes(Type::Aes, 256, Cipher::Cfb.into(), crypt)
         ));
-        let public = attributes(Type::RsaPublicKey, 2048, rsa_any_pkcs1(), |_| {});
+        let public = attributes(Type::RsaPublicKey, 2048, rsa_any_pkcs1(), |flags| {
+            flags.set_verify_hash();
+        });
         assert!(check(Import, public));
         assert!(!check(Generate, public));
+    }
+}
+
+softhsm_test! {
+    fn can_do_crypto_refuses_a_policy_without_a_crypto_usage_flag_as_parsec_does() {
+        let (_, provider) = setup();
+        let check = |check_type, attributes| {
+            psec_provider::can_do_crypto(
+                &provider,
+                can_do_crypto::Operation {
+                    check_type,
+                    attributes,
+                },
+            )
+        };
+        use can_do_crypto::CheckType::{Generate, Import, Use};
+        let export_only = attributes(Type::RsaKeyPair, 2048, pkcs1(Hash::Sha256).into(), |flags| {
+            flags.set_export();
+        });
+        for check_type in [Use, Generate, Import] {
+            let error = check(check_type, export_only).unwrap_err();
+            assert!(matches!(error, ProviderError::NotSupported(_)), "{check_type:?}: {error}");
+            check(check_type, rsa_key(2048, pkcs1(Hash::Sha256).into())).unwrap();
+        }
     }
 }
 

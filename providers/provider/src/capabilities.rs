@@ -4,6 +4,7 @@
 use crate::{Application, ProviderError};
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_interface::operations::*;
+use psec_interface::psa_crypto::types::key::Attributes;
 use psec_interface::{NativeOperation, NativeResult, Opcode};
 use std::collections::BTreeSet;
 
@@ -241,10 +242,23 @@ pub trait Attestation: Send + Sync {
     ) -> Outcome<prepare_key_attestation::Result>;
 }
 
-/// Answers CanDoCrypto from what the backend really supports.
+/// What a provider's backend really supports, for CanDoCrypto: the
+/// provider's own checks, which [`can_do_crypto`](crate::can_do_crypto)
+/// calls inside the frame every provider shares (so no provider can skip
+/// the common checks). Each answers `Ok`, or NotSupported saying why.
 pub trait CanDoCrypto: Send + Sync {
-    /// CanDoCrypto.
-    fn can_do_crypto(&self, op: can_do_crypto::Operation) -> Outcome<can_do_crypto::Result>;
+    /// Whether a key with `attributes` can be generated. When the policy
+    /// names an algorithm, [`use_check`](CanDoCrypto::use_check) is asked
+    /// next.
+    fn generate_check(&self, attributes: &Attributes) -> Outcome<()>;
+    /// Whether a key with `attributes` can be imported (a size of 0: any
+    /// size the data has). When the policy names an algorithm,
+    /// [`use_check`](CanDoCrypto::use_check) is asked next.
+    fn import_check(&self, attributes: &Attributes) -> Outcome<()>;
+    /// Whether a key with `attributes` can be used for its policy's
+    /// algorithm, once the common checks found that the policy names an
+    /// algorithm the key type fits and allows a crypto use.
+    fn use_check(&self, attributes: &Attributes) -> Outcome<()>;
 }
 
 /// The opcodes a provider supports, derived from the capabilities it
@@ -402,9 +416,10 @@ pub fn execute(
         O::PrepareKeyAttestation(op) => R::PrepareKeyAttestation(
             need(provider.attestation(), opcode)?.prepare_key_attestation(app()?, op)?,
         ),
-        O::CanDoCrypto(op) => {
-            R::CanDoCrypto(need(provider.can_do_crypto(), opcode)?.can_do_crypto(op)?)
-        }
+        O::CanDoCrypto(op) => R::CanDoCrypto(crate::can_do_crypto(
+            need(provider.can_do_crypto(), opcode)?,
+            op,
+        )?),
         O::Ping(_)
         | O::ListProviders(_)
         | O::ListOpcodes(_)

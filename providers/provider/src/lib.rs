@@ -5,6 +5,8 @@
 //!   [`Aead`], ...). [`supported_opcodes`] derives the opcode list from the
 //!   capabilities, and [`execute`] routes an operation to the right one, so
 //!   neither can drift from what the provider implements.
+//! - [`can_do_crypto`] answers CanDoCrypto in the frame every provider
+//!   shares (Parsec's), around the provider's own [`CanDoCrypto`] checks.
 //! - [`ProviderError`] is the one error of every provider; [`ProviderError::status`]
 //!   is the one place it becomes a wire [`ResponseStatus`].
 //! - [`KeyStore`] is the key info store as providers see it: which backend
@@ -35,6 +37,7 @@
 //! ```
 
 mod capabilities;
+mod crypto_capability;
 mod error;
 mod key_store;
 #[cfg(feature = "testing")]
@@ -44,6 +47,7 @@ pub use capabilities::{
     Aead, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Cipher, Hashing,
     KeyAgreement, KeyExport, KeyManagement, Mac, Provider, Random, execute, supported_opcodes,
 };
+pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 pub use psec_interface;

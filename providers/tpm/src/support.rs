@@ -18,7 +18,7 @@
 
 use crate::TpmProvider;
 use crate::tpm::{Tpm, tpm_error};
-use psec_interface::operations::can_do_crypto::{self, CheckType};
+use psec_interface::operations::can_do_crypto::CheckType;
 use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, AsymmetricEncryption, AsymmetricSignature, Hash, SignHash,
 };
@@ -58,12 +58,6 @@ const RSA_SIZES: [(usize, RsaKeyBits); 4] = [
     (3072, RsaKeyBits::Rsa3072),
     (4096, RsaKeyBits::Rsa4096),
 ];
-
-/// The RSA sizes Parsec's TPM provider knows (`RsaKeyBits`).
-const PARSEC_RSA_BITS: [usize; 4] = [1024, 2048, 3072, 4096];
-
-/// The SECP R1 curve sizes Parsec's TPM provider knows.
-const PARSEC_ECC_BITS: [usize; 5] = [192, 224, 256, 384, 521];
 
 /// The TPM name of a PSA hash, if the TPM has one.
 pub(crate) fn tpm_hash(hash: Hash) -> Option<HashingAlgorithm> {
@@ -253,102 +247,120 @@ impl Support {
     }
 }
 
-/// Whether Parsec 1.5's TPM provider answers Success to CanDoCrypto for
-/// `check` and `attributes`; NotSupported, saying why, if not. The
-/// conditions, from its source (`capability_discovery.rs` and the common
-/// checks of `crypto_capability.rs`), none of which asks the TPM:
-///
-/// - an RSA key (pair or public) of 1024, 2048, 3072 or 4096 bits, or a
-///   SECP R1 key (pair or public) of 192, 224, 256, 384 or 521 bits: a
-///   size of 0 is refused, for Import too;
-/// - Generate of a key pair, Import of a public key, or Use; never Derive;
-/// - for Use, and for Generate and Import of a policy that names an
-///   algorithm: a policy with an algorithm, with at least one usage flag
-///   of signing, verifying (hash or message), encrypting or decrypting
-///   (any of them, whatever the algorithm), and with an algorithm it can
-///   give the TPM: RSA PKCS#1 v1.5 or PSS signature, or ECDSA, each with a
-///   specific hash (never a wildcard); RSA PKCS#1 v1.5 or OAEP encryption;
-///   each hash one of those with a TPM name.
-fn parsec_answers_success(check: CheckType, attributes: &Attributes) -> Outcome<()> {
-    let key_type = attributes.key_type;
-    let bits = attributes.bits;
-    let (is_rsa, sizes) = match key_type {
-        Type::RsaKeyPair | Type::RsaPublicKey => (true, &PARSEC_RSA_BITS[..]),
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
+/// The checks of Parsec 1.5's TPM provider of its own (its
+/// `capability_discovery.rs`), none of which asks the TPM; the common
+/// checks (a Use needs an algorithm and a sign, verify, encrypt or decrypt
+/// usage flag; Generate and Import of a policy naming an algorithm are
+/// checked for Use too; never Derive) are `psec_provider::can_do_crypto`'s.
+mod parsec {
+    use super::{Outcome, tpm_hash, unsupported};
+    use psec_interface::psa_crypto::types::algorithm::{
+        Algorithm, AsymmetricEncryption, AsymmetricSignature, SignHash,
+    };
+    use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
+
+    /// The RSA sizes Parsec's TPM provider knows (`RsaKeyBits`).
+    const RSA_BITS: [usize; 4] = [1024, 2048, 3072, 4096];
+
+    /// The SECP R1 curve sizes Parsec's TPM provider knows.
+    const ECC_BITS: [usize; 5] = [192, 224, 256, 384, 521];
+
+    /// For every check: an RSA key (pair or public) of 1024, 2048, 3072 or
+    /// 4096 bits, or a SECP R1 key (pair or public) of 192, 224, 256, 384
+    /// or 521 bits. A size of 0 is refused, for Import too. Answers
+    /// whether the key is an RSA one.
+    fn key(attributes: &Attributes) -> Outcome<bool> {
+        let key_type = attributes.key_type;
+        let bits = attributes.bits;
+        let (is_rsa, sizes) = match key_type {
+            Type::RsaKeyPair | Type::RsaPublicKey => (true, &RSA_BITS[..]),
+            Type::EccKeyPair {
+                curve_family: EccFamily::SecpR1,
+            }
+            | Type::EccPublicKey {
+                curve_family: EccFamily::SecpR1,
+            } => (false, &ECC_BITS[..]),
+            _ => return Err(unsupported(format_args!("keys of type {key_type:?}"))),
+        };
+        if sizes.contains(&bits) {
+            Ok(is_rsa)
+        } else {
+            Err(unsupported(format_args!(
+                "{bits}-bit keys of type {key_type:?} (the size must be given)"
+            )))
         }
-        | Type::EccPublicKey {
-            curve_family: EccFamily::SecpR1,
-        } => (false, &PARSEC_ECC_BITS[..]),
-        _ => return Err(unsupported(format_args!("keys of type {key_type:?}"))),
-    };
-    if !sizes.contains(&bits) {
-        return Err(unsupported(format_args!(
-            "{bits}-bit keys of type {key_type:?} (the size must be given)"
-        )));
     }
-    let alg = attributes.policy.permitted_algorithms;
-    let public = key_type.is_public_key();
-    let check_use = match check {
-        CheckType::Use => true,
-        CheckType::Generate if public => return Err(unsupported("generating a lone public key")),
-        CheckType::Import if !public => return Err(unsupported("importing private keys")),
-        CheckType::Generate | CheckType::Import => alg != Algorithm::None,
-        _ => return Err(unsupported("key derivation")),
-    };
-    if !check_use {
-        return Ok(());
-    }
-    if alg == Algorithm::None {
-        return Err(unsupported("using a key whose policy names no algorithm"));
-    }
-    let flags = &attributes.policy.usage_flags;
-    let crypto_use = flags.sign_hash()
-        || flags.verify_hash()
-        || flags.sign_message()
-        || flags.verify_message()
-        || flags.encrypt()
-        || flags.decrypt();
-    if !crypto_use {
-        return Err(unsupported(
-            "a key whose policy allows no signing, verifying, encrypting or decrypting",
-        ));
-    }
-    let named = |hash: SignHash| match hash {
-        SignHash::Specific(hash) => tpm_hash(hash).is_some(),
-        SignHash::Any => false,
-    };
-    let given = match alg {
-        Algorithm::AsymmetricSignature(
-            AsymmetricSignature::RsaPkcs1v15Sign { hash_alg }
-            | AsymmetricSignature::RsaPss { hash_alg },
-        ) => is_rsa && named(hash_alg),
-        Algorithm::AsymmetricSignature(AsymmetricSignature::Ecdsa { hash_alg }) => {
-            !is_rsa && named(hash_alg)
+
+    /// Generate: a key pair.
+    pub(super) fn generate_check(attributes: &Attributes) -> Outcome<()> {
+        key(attributes)?;
+        if attributes.key_type.is_public_key() {
+            return Err(unsupported("generating a lone public key"));
         }
-        Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaPkcs1v15Crypt) => is_rsa,
-        Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaOaep { hash_alg }) => {
-            is_rsa && tpm_hash(hash_alg).is_some()
-        }
-        _ => false,
-    };
-    if given {
         Ok(())
-    } else {
-        Err(unsupported(format_args!(
-            "{alg:?} with keys of type {key_type:?} (a wildcard hash included)"
-        )))
+    }
+
+    /// Import: a public key.
+    pub(super) fn import_check(attributes: &Attributes) -> Outcome<()> {
+        key(attributes)?;
+        if !attributes.key_type.is_public_key() {
+            return Err(unsupported("importing private keys"));
+        }
+        Ok(())
+    }
+
+    /// Use: an algorithm it can give the TPM: RSA PKCS#1 v1.5 or PSS
+    /// signature, or ECDSA, each with a specific hash (never a wildcard);
+    /// RSA PKCS#1 v1.5 or OAEP encryption; each hash one with a TPM name.
+    pub(super) fn use_check(attributes: &Attributes) -> Outcome<()> {
+        let is_rsa = key(attributes)?;
+        let alg = attributes.policy.permitted_algorithms;
+        let named = |hash: SignHash| match hash {
+            SignHash::Specific(hash) => tpm_hash(hash).is_some(),
+            SignHash::Any => false,
+        };
+        let given = match alg {
+            Algorithm::AsymmetricSignature(
+                AsymmetricSignature::RsaPkcs1v15Sign { hash_alg }
+                | AsymmetricSignature::RsaPss { hash_alg },
+            ) => is_rsa && named(hash_alg),
+            Algorithm::AsymmetricSignature(AsymmetricSignature::Ecdsa { hash_alg }) => {
+                !is_rsa && named(hash_alg)
+            }
+            Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaPkcs1v15Crypt) => is_rsa,
+            Algorithm::AsymmetricEncryption(AsymmetricEncryption::RsaOaep { hash_alg }) => {
+                is_rsa && tpm_hash(hash_alg).is_some()
+            }
+            _ => false,
+        };
+        if given {
+            Ok(())
+        } else {
+            Err(unsupported(format_args!(
+                "{alg:?} with keys of type {:?} (a wildcard hash included)",
+                attributes.key_type
+            )))
+        }
     }
 }
 
+/// Success only where both Parsec's TPM provider and this TPM say so (see
+/// the module's documentation); `psec_provider::can_do_crypto` puts the
+/// checks every provider shares around these.
 impl CanDoCrypto for TpmProvider {
-    /// Success only where both Parsec's TPM provider and this TPM say so
-    /// (see the module's documentation).
-    fn can_do_crypto(&self, op: can_do_crypto::Operation) -> Outcome<can_do_crypto::Result> {
-        parsec_answers_success(op.check_type, &op.attributes)?;
-        self.support()
-            .check(op.check_type, &op.attributes)
-            .map(|()| can_do_crypto::Result {})
+    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+        parsec::generate_check(attributes)?;
+        self.support().check(CheckType::Generate, attributes)
+    }
+
+    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+        parsec::import_check(attributes)?;
+        self.support().check(CheckType::Import, attributes)
+    }
+
+    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+        parsec::use_check(attributes)?;
+        self.support().check(CheckType::Use, attributes)
     }
 }
 
@@ -357,17 +369,19 @@ mod tests {
     use super::*;
     use crate::test_support::*;
     use psec_interface::ResponseStatus;
+    use psec_interface::operations::can_do_crypto;
     use psec_interface::psa_crypto::types::algorithm::Cipher;
     use psec_interface::psa_crypto::types::key::UsageFlags;
 
     fn can_do(setup: &Setup, check_type: CheckType, attributes: Attributes) -> Outcome<()> {
-        setup
-            .provider
-            .can_do_crypto(can_do_crypto::Operation {
+        psec_provider::can_do_crypto(
+            &setup.provider,
+            can_do_crypto::Operation {
                 check_type,
                 attributes,
-            })
-            .map(|_| ())
+            },
+        )
+        .map(|_| ())
     }
 
     /// Attributes of `key_type` and `bits` for `alg`, with the usage flags

@@ -19,6 +19,7 @@ use psec_interface::operations::{
 };
 use psec_provider::{
     Application, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
+    check_generatable,
 };
 
 type Outcome<T> = Result<T, ProviderError>;
@@ -101,6 +102,11 @@ impl MbedCryptoProvider {
         attributes: Attributes,
         source: Source<'_>,
     ) -> Outcome<()> {
+        // As Parsec: a taken name is reported before what is wrong with
+        // the key. The store checks again when the row is begun.
+        if self.key_store().get(&self.identity(app, name))?.is_some() {
+            return Err(ProviderError::KeyAlreadyExists(name.to_owned()));
+        }
         // Held from choosing the id to making the key, so no other thread
         // can take the id in between.
         let psa = Psa::lock();
@@ -181,7 +187,10 @@ fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<A
         ..sized(psa, attributes, source)?
     };
     let check = match source {
-        Source::Generate => CheckType::Generate,
+        Source::Generate => {
+            check_generatable(&attributes)?;
+            CheckType::Generate
+        }
         Source::Import(_) => CheckType::Import,
     };
     support::check(check, &attributes)?;
@@ -624,6 +633,34 @@ mod tests {
         drop(provider);
         let restarted = restart(&store);
         assert_eq!(export_public(&restarted, &owner, "k").unwrap(), public);
+    }
+
+    #[test]
+    fn generating_a_public_key_type_is_an_invalid_argument_after_the_name_check() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let mut ecc_public = ecc_p256_signing_key();
+        ecc_public.key_type = Type::EccPublicKey {
+            curve_family: EccFamily::SecpR1,
+        };
+        let mut rsa_public = rsa_key(2048, AsymmetricEncryption::RsaPkcs1v15Crypt.into(), |_| {});
+        rsa_public.key_type = Type::RsaPublicKey;
+        for attributes in [ecc_public, rsa_public] {
+            let error = generate(&provider, &owner, "k", attributes).unwrap_err();
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidArgument,
+                "{attributes:?}: {error}"
+            );
+        }
+        assert!(begun_ids(&store).is_empty());
+        // A name already taken is reported first, as Parsec does.
+        generate(&provider, &owner, "k", ecc_p256_signing_key()).unwrap();
+        let error = generate(&provider, &owner, "k", ecc_public).unwrap_err();
+        assert!(
+            matches!(error, ProviderError::KeyAlreadyExists(_)),
+            "{error}"
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ use psec_interface::operations::{
 };
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
-use psec_provider::{Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError};
+use psec_provider::{
+    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError, check_generatable,
+};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -450,6 +452,7 @@ impl Pkcs11Provider {
     ) -> Outcome<()> {
         let (material, attributes) = match data {
             None => {
+                check_generatable(&attributes)?;
                 self.support().check(CheckType::Generate, &attributes)?;
                 (Material::Generate, attributes)
             }

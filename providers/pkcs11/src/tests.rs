@@ -353,6 +353,29 @@ softhsm_test! {
 // ---------------------------------------------------------- key management
 
 softhsm_test! {
+    fn generating_a_public_key_type_is_an_invalid_argument() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let mut ecc_public = ecc_key(256);
+        ecc_public.key_type = Type::EccPublicKey {
+            curve_family: EccFamily::SecpR1,
+        };
+        let mut rsa_public = rsa_key(2048, pkcs1(Hash::Sha256).into());
+        rsa_public.key_type = Type::RsaPublicKey;
+        for attributes in [ecc_public, rsa_public] {
+            let error = generate(&provider, &owner, "k", attributes).unwrap_err();
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidArgument,
+                "{attributes:?}: {error}"
+            );
+        }
+        assert!(store.keys_in(PROVIDER_NAME).unwrap().is_empty());
+        assert!(store.unfinished(PROVIDER_NAME).unwrap().is_empty());
+    }
+}
+
+softhsm_test! {
     fn generated_ec_keys_sign_verify_and_export_uncompressed_points() {
         let (store, provider) = setup();
         let owner = app("alice");

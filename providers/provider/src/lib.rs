@@ -9,6 +9,8 @@
 //!   shares (Parsec's), around the provider's own [`CanDoCrypto`] checks.
 //! - [`ProviderError`] is the one error of every provider; [`ProviderError::status`]
 //!   is the one place it becomes a wire [`ResponseStatus`].
+//! - [`check_generatable`] holds the rules on a key to generate that do not
+//!   depend on the backend.
 //! - [`KeyStore`] is the key info store as providers see it: which backend
 //!   key belongs to which application's key name, changed in steps that a
 //!   crash at any point leaves recoverable.
@@ -39,6 +41,7 @@
 mod capabilities;
 mod crypto_capability;
 mod error;
+mod key_creation;
 mod key_store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -49,5 +52,6 @@ pub use capabilities::{
 };
 pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
+pub use key_creation::check_generatable;
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 pub use psec_interface;

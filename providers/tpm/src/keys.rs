@@ -15,6 +15,7 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
 use psec_provider::{
     Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
+    check_generatable,
 };
 use tss_esapi::Context;
 use tss_esapi::attributes::ObjectAttributesBuilder;
@@ -171,14 +172,7 @@ impl TpmProvider {
         };
         // Saves making an RSA key for nothing; the store checks again.
         self.already_exists(app, name)?;
-        // A public key is imported, never generated: the request is wrong,
-        // not beyond the TPM (PSA's and Parsec's answer).
-        if attributes.key_type.is_public_key() {
-            return Err(ProviderError::InvalidArgument(format!(
-                "a key of type {:?} is a public key: it can be imported, not generated",
-                attributes.key_type
-            )));
-        }
+        check_generatable(&attributes)?;
         self.support().check(CheckType::Generate, &attributes)?;
         let template = pair_template(&attributes)?;
         let blob = {

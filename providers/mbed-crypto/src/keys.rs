@@ -193,6 +193,7 @@ fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<A
         }
         Source::Import(_) => CheckType::Import,
     };
+    support::check_size_exists(&attributes, check == CheckType::Generate)?;
     support::check(check, &attributes)?;
     Ok(attributes)
 }
@@ -661,6 +662,32 @@ mod tests {
             matches!(error, ProviderError::KeyAlreadyExists(_)),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_curve_size_no_curve_has_is_an_invalid_argument_to_generate_and_import() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let odd = ecc_key(EccFamily::SecpR1, 255);
+        let error = generate(&provider, &owner, "k", odd).unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorInvalidArgument,
+            "{error}"
+        );
+        let error = import(&provider, &owner, "k", odd, &[7; 32]).unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorInvalidArgument,
+            "{error}"
+        );
+        let error = generate(&provider, &owner, "k", ecc_key(EccFamily::SecpR1, 0)).unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorInvalidArgument,
+            "{error}"
+        );
+        assert!(begun_ids(&store).is_empty());
     }
 
     #[test]

@@ -85,6 +85,48 @@ pub(crate) fn check(check: CheckType, attributes: &Attributes) -> Outcome<()> {
     )
 }
 
+/// The sizes of the curves PSA names in each family (the PSA Crypto API
+/// 1.1, `PSA_ECC_FAMILY_*`), supported here or not.
+fn curve_sizes(family: EccFamily) -> &'static [usize] {
+    match family {
+        EccFamily::SecpK1 => &[192, 225, 256],
+        EccFamily::SecpR1 => &[192, 224, 256, 384, 521],
+        EccFamily::SecpR2 => &[160],
+        EccFamily::SectK1 => &[163, 233, 239, 283, 409, 571],
+        EccFamily::SectR1 => &[163, 233, 283, 409, 571],
+        EccFamily::SectR2 => &[163],
+        EccFamily::BrainpoolPR1 => &[160, 192, 224, 256, 320, 384, 512],
+        EccFamily::Frp => &[256],
+        EccFamily::Montgomery => &[255, 448],
+    }
+}
+
+/// Refuses, with InvalidArgument, a size that no key of the type has: a
+/// key to generate of size 0, or an elliptic curve key whose size names no
+/// curve of its family (an import of size 0 takes the size of the data).
+/// That is a wrong request, where a size some key has but this provider
+/// does not support is NotSupported ([`check`]). Parsec's Mbed Crypto
+/// provider answers InvalidArgument to both (Mbed TLS, and psa-crypto's
+/// table of curve sizes).
+pub(crate) fn check_size_exists(attributes: &Attributes, generating: bool) -> Outcome<()> {
+    let key_type = attributes.key_type;
+    let bits = attributes.bits;
+    let exists = match key_type {
+        _ if bits == 0 => !generating,
+        Type::EccKeyPair { curve_family } | Type::EccPublicKey { curve_family } => {
+            curve_sizes(curve_family).contains(&bits)
+        }
+        _ => true,
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(ProviderError::InvalidArgument(format!(
+            "no key of type {key_type:?} has {bits} bits"
+        )))
+    }
+}
+
 fn unsupported(what: impl std::fmt::Display) -> ProviderError {
     ProviderError::NotSupported(format!("the Mbed Crypto provider does not support {what}"))
 }
@@ -319,6 +361,47 @@ mod tests {
         });
         can_do(CheckType::Generate, no_alg).unwrap();
         can_do(CheckType::Import, no_alg).unwrap();
+    }
+
+    #[test]
+    fn sizes_no_key_has_are_invalid_arguments_and_sizes_not_supported_are_not() {
+        let key = |key_type, bits| attributes(key_type, bits, Algorithm::None, |_| {});
+        let secp_r1 = |bits| key(SECP_R1, bits);
+        let x25519 = |bits| {
+            key(
+                Type::EccKeyPair {
+                    curve_family: EccFamily::Montgomery,
+                },
+                bits,
+            )
+        };
+        let invalid = [
+            (secp_r1(255), true),
+            (secp_r1(255), false),
+            (secp_r1(257), true),
+            (x25519(256), true),
+            (secp_r1(0), true),
+            (key(Type::Aes, 0), true),
+            (key(Type::RsaKeyPair, 0), true),
+        ];
+        for (attributes, generating) in invalid {
+            let error = check_size_exists(&attributes, generating).unwrap_err();
+            assert!(
+                matches!(error, ProviderError::InvalidArgument(_)),
+                "{attributes:?} {generating}: {error}"
+            );
+        }
+        // Curves PSA names but this provider lacks: NotSupported.
+        for bits in [192, 224] {
+            check_size_exists(&secp_r1(bits), true).unwrap();
+            assert!(matches!(
+                check(CheckType::Generate, &secp_r1(bits)),
+                Err(ProviderError::NotSupported(_))
+            ));
+        }
+        check_size_exists(&secp_r1(0), false).unwrap();
+        check_size_exists(&x25519(255), true).unwrap();
+        check_size_exists(&key(Type::RsaKeyPair, 3072), true).unwrap();
     }
 
     #[test]

@@ -347,7 +347,14 @@ impl KeyExport for MbedCryptoProvider {
         app: &Application,
         op: psa_export_key::Operation,
     ) -> Outcome<psa_export_key::Result> {
-        self.use_key(app, &op.key_name, Usage::Export, None, |key| {
+        let name = &op.key_name;
+        let info = self.ready_key(app, name)?;
+        // PSA exports a public key whatever its policy's flags (so does
+        // Mbed TLS); anything else needs the export flag.
+        if !info.attributes.key_type.is_public_key() {
+            require(name, &info.attributes, Usage::Export, None)?;
+        }
+        open_key(&info, name, |key| {
             let size = key.attributes.export_key_output_size();
             let mut data = SecretBuffer::new(size.map_err(key.failed("sizing the key"))?);
             let len = key_management::export(key.id, data.as_mut())
@@ -501,6 +508,35 @@ mod tests {
         )
         .unwrap();
         let error = export(&provider, &owner, "k").unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorNotPermitted,
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_public_key_exports_without_the_export_flag() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "pair", ecc_p256_signing_key()).unwrap();
+        let point = export_public(&provider, &owner, "pair").unwrap();
+        let mut public = ecc_p256_signing_key();
+        public.key_type = Type::EccPublicKey {
+            curve_family: EccFamily::SecpR1,
+        };
+        assert!(!public.policy.usage_flags.export());
+        import(&provider, &owner, "ecc", public, &point).unwrap();
+        assert_eq!(&*export(&provider, &owner, "ecc").unwrap(), &point[..]);
+
+        let mut rsa = rsa_key(1024, AsymmetricEncryption::RsaPkcs1v15Crypt.into(), |_| {});
+        generate(&provider, &owner, "rsa-pair", rsa).unwrap();
+        let der = export_public(&provider, &owner, "rsa-pair").unwrap();
+        rsa.key_type = Type::RsaPublicKey;
+        import(&provider, &owner, "rsa", rsa, &der).unwrap();
+        assert_eq!(&*export(&provider, &owner, "rsa").unwrap(), &der[..]);
+        // The key pair itself still needs the flag.
+        let error = export(&provider, &owner, "pair").unwrap_err();
         assert_eq!(
             error.status(),
             ResponseStatus::PsaErrorNotPermitted,

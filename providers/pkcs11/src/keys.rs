@@ -778,7 +778,12 @@ impl KeyExport for Pkcs11Provider {
         app: &Application,
         op: psa_export_key::Operation,
     ) -> Outcome<psa_export_key::Result> {
-        let key = self.use_key(app, &op.key_name, Some(Usage::Export), None)?;
+        let key = self.use_key(app, &op.key_name, None, None)?;
+        // PSA exports a public key whatever its policy's flags; anything
+        // else needs the export flag.
+        if !key.attributes.key_type.is_public_key() {
+            require(key.name, &key.attributes, Usage::Export, None)?;
+        }
         let data: Zeroizing<Vec<u8>> = match key.attributes.key_type {
             Type::RsaPublicKey | Type::EccPublicKey { .. } => {
                 Zeroizing::new(self.public_key_data(&key)?)

@@ -1162,6 +1162,31 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    fn a_public_key_exports_without_the_export_flag() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let export = |name: &str| {
+            provider.export_key(&owner, psa_export_key::Operation { key_name: name.into() })
+        };
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        generate(&provider, &owner, "rsa", rsa_key(2048, rsa_any_pkcs1())).unwrap();
+        for (name, key_type) in [
+            ("ec", Type::EccPublicKey { curve_family: EccFamily::SecpR1 }),
+            ("rsa", Type::RsaPublicKey),
+        ] {
+            let public = export_public(&provider, &owner, name).unwrap();
+            let attributes = attributes(key_type, 0, Algorithm::None, |_| {});
+            let imported = format!("{name}-public");
+            import(&provider, &owner, &imported, attributes, &public).unwrap();
+            assert_eq!(&export(&imported).unwrap().data[..], &public[..]);
+            // The key pair itself still needs the flag.
+            let error = export(name).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorNotPermitted, "{error}");
+        }
+    }
+}
+
+softhsm_test! {
     fn random_bytes_come_from_the_token() {
         let (_, provider) = setup();
         let draw = |size| {

@@ -9,7 +9,7 @@
 //! all under the process-wide PSA lock; nothing is written to disk.
 
 use crate::backend::{Psa, psa_error};
-use crate::signing::hash_message;
+use crate::signing::{check_hash_length, hash_message};
 use psa_crypto::operations::{asym_encryption, asym_signature, key_management};
 use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
 use psa_crypto::types::key::{Attributes, Id, Lifetime, Policy, Type, UsageFlags};
@@ -76,13 +76,15 @@ fn with_volatile_key<T>(
 }
 
 /// Checks `signature` over `hash` with `key`; a wrong signature is
-/// `PsaErrorInvalidSignature`.
+/// `PsaErrorInvalidSignature`, a hash not as long as `alg`'s
+/// `PsaErrorInvalidArgument`.
 pub fn verify_hash(
     key: PublicKey<'_>,
     alg: AsymmetricSignature,
     hash: &[u8],
     signature: &[u8],
 ) -> Outcome<()> {
+    check_hash_length(alg, hash)?;
     with_volatile_key(
         key,
         alg.into(),
@@ -190,6 +192,29 @@ mod tests {
             ResponseStatus::PsaErrorInvalidSignature,
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_hash_not_as_long_as_the_algorithms_hash_is_an_invalid_argument() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        generate(&provider, &owner, "ec", ecc_p256_signing_key()).unwrap();
+        let data = export_public(&provider, &owner, "ec").unwrap();
+        let key = PublicKey {
+            key_type: Type::EccPublicKey {
+                curve_family: psa_crypto::types::key::EccFamily::SecpR1,
+            },
+            data: &data,
+        };
+        let signature = testing::sign_hash(&provider, &owner, "ec", ECDSA, &[7; 32]).unwrap();
+        for length in [31, 64] {
+            let error = verify_hash(key, ECDSA, &vec![7; length], &signature).unwrap_err();
+            assert_eq!(
+                error.status(),
+                ResponseStatus::PsaErrorInvalidArgument,
+                "{length} bytes: {error}"
+            );
+        }
     }
 
     #[test]

@@ -21,6 +21,21 @@ use psec_provider::{Application, AsymmetricSigning, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;
 
+/// A hash to sign or verify must be as long as the hash `alg` names (any
+/// length, for the algorithms that sign raw data). Mbed TLS checks this
+/// for RSA but not for ECDSA, which would sign a truncated or padded hash;
+/// Parsec answers InvalidArgument for every algorithm, as PSA does.
+pub(crate) fn check_hash_length(alg: AsymmetricSignature, hash: &[u8]) -> Outcome<()> {
+    if alg.is_hash_len_permitted(hash.len()) {
+        Ok(())
+    } else {
+        Err(ProviderError::InvalidArgument(format!(
+            "a {}-byte hash for {alg:?}",
+            hash.len()
+        )))
+    }
+}
+
 fn sign(key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Outcome<Vec<u8>> {
     let size = key.attributes.sign_output_size(alg);
     let mut signature = vec![0; size.map_err(key.failed("sizing the signature"))?];
@@ -72,6 +87,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
             Usage::SignHash,
             Some(op.alg.into()),
             |key| {
+                check_hash_length(op.alg, &op.hash)?;
                 let signature = sign(key, op.alg, &op.hash)?;
                 Ok(psa_sign_hash::Result { signature })
             },
@@ -89,6 +105,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
             Usage::VerifyHash,
             Some(op.alg.into()),
             |key| {
+                check_hash_length(op.alg, &op.hash)?;
                 verify(key, op.alg, &op.hash, &op.signature)?;
                 Ok(psa_verify_hash::Result {})
             },
@@ -223,6 +240,46 @@ mod tests {
             verify_hash(&provider, &owner, &name, alg, &digest, &signature).unwrap();
             let signature = sign_message(&provider, &owner, &name, alg, b"a message").unwrap();
             verify_message(&provider, &owner, &name, alg, b"a message", &signature).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_hash_not_as_long_as_the_algorithms_hash_is_an_invalid_argument() {
+        let (_, provider) = setup();
+        let owner = app("alice");
+        let sha256 = SignHash::Specific(Hash::Sha256);
+        let rsa = rsa_key(1024, Algorithm::None, |_| {});
+        let p256 = ecc_p256_signing_key();
+        let cases = [
+            (p256, AsymmetricSignature::Ecdsa { hash_alg: sha256 }),
+            (
+                p256,
+                AsymmetricSignature::DeterministicEcdsa { hash_alg: sha256 },
+            ),
+            (
+                rsa,
+                AsymmetricSignature::RsaPkcs1v15Sign { hash_alg: sha256 },
+            ),
+            (rsa, AsymmetricSignature::RsaPss { hash_alg: sha256 }),
+        ];
+        for (index, (base, alg)) in cases.into_iter().enumerate() {
+            let name = format!("key-{index}");
+            generate(&provider, &owner, &name, signing_key(base, alg)).unwrap();
+            let signature = sign_hash(&provider, &owner, &name, alg, &[7; 32]).unwrap();
+            for length in [0, 31, 33, 64] {
+                let hash = vec![7; length];
+                let errors = [
+                    sign_hash(&provider, &owner, &name, alg, &hash).unwrap_err(),
+                    verify_hash(&provider, &owner, &name, alg, &hash, &signature).unwrap_err(),
+                ];
+                for error in errors {
+                    assert_eq!(
+                        error.status(),
+                        ResponseStatus::PsaErrorInvalidArgument,
+                        "{alg:?}, {length} bytes: {error}"
+                    );
+                }
+            }
         }
     }
 

@@ -545,6 +545,35 @@ mod tests {
     }
 
     #[test]
+    fn raw_data_keys_are_generated_and_imported_and_export_their_bytes() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let raw = |bits| {
+            let mut attributes = aes_key(bits, Algorithm::None, |flags| {
+                flags.set_export();
+            });
+            attributes.key_type = Type::RawData;
+            attributes
+        };
+        generate(&provider, &owner, "made", raw(128)).unwrap();
+        let made = export(&provider, &owner, "made").unwrap();
+        assert_eq!(made.len(), 16);
+        assert_ne!(&*made, &[0; 16]);
+        let secret = [0x3c; 40];
+        import(&provider, &owner, "given", raw(0), &secret).unwrap();
+        assert_eq!(&*export(&provider, &owner, "given").unwrap(), &secret);
+        let info = store.get(&identity_of(&owner, "given")).unwrap().unwrap();
+        assert_eq!(info.attributes.bits, 320);
+        // It has no public part.
+        let error = export_public(&provider, &owner, "made").unwrap_err();
+        assert_eq!(
+            error.status(),
+            ResponseStatus::PsaErrorInvalidArgument,
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_second_key_of_the_same_name_already_exists() {
         let (_, provider) = setup();
         let owner = app("alice");

@@ -57,8 +57,8 @@ const CURVES: [(EccFamily, usize); 9] = [
 /// RSA key sizes: Mbed TLS generates from 1024 to 4096 bits in whole bytes.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 1024..=4096;
 
-/// HMAC key sizes: whole bytes up to PSA's largest key.
-const HMAC_BITS: std::ops::RangeInclusive<usize> = 8..=0xfff8;
+/// HMAC and raw data key sizes: whole bytes up to PSA's largest key.
+const UNSTRUCTURED_BITS: std::ops::RangeInclusive<usize> = 8..=0xfff8;
 
 /// Whether Mbed TLS can compute `hash`.
 pub(crate) fn hash_supported(hash: Hash) -> bool {
@@ -154,7 +154,9 @@ fn size_supported(key_type: Type, bits: Option<usize>) -> bool {
     match key_type {
         Type::Aes => bits.is_none_or(|bits| [128, 192, 256].contains(&bits)),
         Type::Chacha20 => bits.is_none_or(|bits| bits == 256),
-        Type::Hmac => fits(HMAC_BITS),
+        // Raw data (a secret to export, or for key derivation) has no
+        // algorithm of its own: Mbed TLS generates and stores its bytes.
+        Type::Hmac | Type::RawData => fits(UNSTRUCTURED_BITS),
         Type::RsaKeyPair | Type::RsaPublicKey => fits(RSA_BITS),
         Type::EccKeyPair { curve_family } | Type::EccPublicKey { curve_family } => CURVES
             .iter()
@@ -545,6 +547,31 @@ mod tests {
     }
 
     #[test]
+    fn raw_data_keys_of_whole_bytes_can_be_made_and_used_with_no_algorithm() {
+        for check_type in [CheckType::Generate, CheckType::Import] {
+            for bits in [8, 128, 256, 0xfff8] {
+                assert!(
+                    ok(check_type, Type::RawData, bits, Algorithm::None),
+                    "{check_type:?} {bits}"
+                );
+            }
+            for bits in [12, 0x1_0000] {
+                assert!(!ok(check_type, Type::RawData, bits, Algorithm::None));
+            }
+        }
+        assert!(ok(CheckType::Import, Type::RawData, 0, Algorithm::None));
+        for alg in [
+            Algorithm::from(Cipher::Ctr),
+            Mac::FullLength(FullLengthMac::Hmac {
+                hash_alg: Hash::Sha256,
+            })
+            .into(),
+        ] {
+            assert!(!ok(CheckType::Use, Type::RawData, 128, alg), "{alg:?}");
+        }
+    }
+
+    #[test]
     fn a_key_without_algorithm_can_be_made_but_not_used() {
         assert!(ok(CheckType::Generate, Type::Aes, 256, Algorithm::None));
         assert!(!ok(CheckType::Use, Type::Aes, 256, Algorithm::None));
@@ -560,7 +587,7 @@ mod tests {
             };
             assert!(!ok(CheckType::Use, Type::RsaKeyPair, 2048, alg), "{hash:?}");
         }
-        for key_type in [Type::Des, Type::Camellia, Type::RawData, Type::Derive] {
+        for key_type in [Type::Des, Type::Camellia, Type::Derive] {
             assert!(
                 !ok(CheckType::Import, key_type, 0, Algorithm::None),
                 "{key_type:?}"

@@ -240,9 +240,13 @@ impl Support<'_> {
     }
 
     /// `Ok` if this provider can do `check` for a key with `attributes`.
+    /// A size of 0 (any size) is taken only to import; as in Parsec's
+    /// PKCS#11 provider, a key to use must have its size (the token's
+    /// mechanisms have a range of key sizes), and an elliptic curve key
+    /// always (its size names its curve).
     pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Outcome<()> {
         let (bits_needed, alg_needed) = match check {
-            CheckType::Use => (false, true),
+            CheckType::Use => (true, true),
             CheckType::Generate => (true, false),
             CheckType::Import => (false, false),
             _ => return Err(unsupported("key derivation")),
@@ -292,11 +296,7 @@ impl Support<'_> {
                 size_ok && token_ok
             }
             Type::EccKeyPair { .. } | Type::EccPublicKey { .. } => {
-                let curve_ok = if any_size {
-                    curve_params(key_type, 256).is_some()
-                } else {
-                    curve_params(key_type, bits).is_some()
-                };
+                let curve_ok = curve_params(key_type, bits).is_some();
                 // A key pair is imported from its private scalar: the
                 // public point is computed in software for these curves.
                 let token_ok = match check {

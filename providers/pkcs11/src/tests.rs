@@ -332,6 +332,44 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    fn can_do_crypto_needs_the_size_of_a_key_to_use_and_of_every_curve_as_parsec_does() {
+        let (_, provider) = setup();
+        let check = |check_type, attributes| {
+            psec_provider::can_do_crypto(
+                &provider,
+                can_do_crypto::Operation {
+                    check_type,
+                    attributes,
+                },
+            )
+        };
+        use can_do_crypto::CheckType::{Generate, Import, Use};
+        let not_supported = |answer: Result<_, ProviderError>| {
+            let error = answer.unwrap_err();
+            assert!(matches!(error, ProviderError::NotSupported(_)), "{error}");
+        };
+        for check_type in [Use, Generate, Import] {
+            not_supported(check(check_type, ecc_key(0)));
+        }
+        let mut ecc_public = ecc_key(0);
+        ecc_public.key_type = Type::EccPublicKey { curve_family: EccFamily::SecpR1 };
+        ecc_public.policy.permitted_algorithms = Algorithm::None;
+        not_supported(check(Import, ecc_public));
+        not_supported(check(Use, rsa_key(0, pkcs1(Hash::Sha256).into())));
+        let aes = attributes(Type::Aes, 0, Cipher::Ctr.into(), |flags| {
+            flags.set_encrypt();
+        });
+        not_supported(check(Use, aes));
+        // An RSA or AES key to import without an algorithm takes the size
+        // of its data.
+        let mut rsa_public = rsa_key(0, Algorithm::None);
+        rsa_public.key_type = Type::RsaPublicKey;
+        check(Import, rsa_public).unwrap();
+        check(Import, attributes(Type::Aes, 0, Algorithm::None, |_| {})).unwrap();
+    }
+}
+
+softhsm_test! {
     fn operations_route_through_execute_and_need_an_application() {
         let (_, provider) = setup();
         let owner = app("alice");

@@ -19,7 +19,7 @@ use psec_interface::operations::{
 };
 use psec_provider::{
     Application, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
-    check_generatable,
+    check_generatable, check_policy_fits,
 };
 
 type Outcome<T> = Result<T, ProviderError>;
@@ -193,6 +193,7 @@ fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<A
         }
         Source::Import(_) => CheckType::Import,
     };
+    check_policy_fits(&attributes)?;
     support::check_size_exists(&attributes, check == CheckType::Generate)?;
     support::check(check, &attributes)?;
     Ok(attributes)

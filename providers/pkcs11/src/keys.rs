@@ -22,7 +22,8 @@ use psec_interface::operations::{
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
 use psec_provider::{
-    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError, check_generatable,
+    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
+    check_generatable, check_policy_fits,
 };
 use std::fmt;
 use zeroize::Zeroizing;
@@ -453,6 +454,7 @@ impl Pkcs11Provider {
         let (material, attributes) = match data {
             None => {
                 check_generatable(&attributes)?;
+                check_policy_fits(&attributes)?;
                 self.support().check(CheckType::Generate, &attributes)?;
                 (Material::Generate, attributes)
             }
@@ -465,6 +467,7 @@ impl Pkcs11Provider {
                     )));
                 }
                 let attributes = Attributes { bits, ..attributes };
+                check_policy_fits(&attributes)?;
                 self.support().check(CheckType::Import, &attributes)?;
                 (material, attributes)
             }

@@ -1,6 +1,7 @@
 //! Rules on a new key that hold whatever the backend.
 
 use crate::ProviderError;
+use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::Attributes;
 
 /// Refuses to generate a key of a public key type (`RsaPublicKey`,
@@ -15,6 +16,23 @@ pub fn check_generatable(attributes: &Attributes) -> Result<(), ProviderError> {
         )));
     }
     Ok(())
+}
+
+/// Refuses a new key (generated or imported) whose policy names an
+/// algorithm that no key of its type can run, such as an RSA signature on
+/// an elliptic-curve key: such a key could never be used, so the request is
+/// wrong rather than beyond the backend. InvalidArgument, as Parsec 1.5's
+/// TPM provider answers (its Mbed Crypto and PKCS#11 providers create the
+/// unusable key; see compat/differences.toml).
+pub fn check_policy_fits(attributes: &Attributes) -> Result<(), ProviderError> {
+    let alg = attributes.policy.permitted_algorithms;
+    if alg == Algorithm::None || attributes.is_compatible_with_alg(alg) {
+        return Ok(());
+    }
+    Err(ProviderError::InvalidArgument(format!(
+        "a key of type {:?} can not be used with its policy's algorithm {alg:?}",
+        attributes.key_type
+    )))
 }
 
 #[cfg(test)]
@@ -66,5 +84,29 @@ mod tests {
         ] {
             assert!(check_generatable(&of(key_type)).is_ok(), "{key_type:?}");
         }
+    }
+
+    #[test]
+    fn a_policy_no_key_of_the_type_can_use_is_an_invalid_argument() {
+        use psec_interface::psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
+        let ecc = Type::EccKeyPair {
+            curve_family: EccFamily::SecpR1,
+        };
+        let mut attributes = of(ecc);
+        attributes.policy.permitted_algorithms = AsymmetricSignature::RsaPkcs1v15Sign {
+            hash_alg: Hash::Sha256.into(),
+        }
+        .into();
+        assert_eq!(
+            check_policy_fits(&attributes).err().map(|e| e.status()),
+            Some(ResponseStatus::PsaErrorInvalidArgument)
+        );
+        attributes.policy.permitted_algorithms = AsymmetricSignature::Ecdsa {
+            hash_alg: Hash::Sha256.into(),
+        }
+        .into();
+        assert!(check_policy_fits(&attributes).is_ok());
+        // No algorithm: nothing to fit.
+        assert!(check_policy_fits(&of(ecc)).is_ok());
     }
 }

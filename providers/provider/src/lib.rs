@@ -52,6 +52,6 @@ pub use capabilities::{
 };
 pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
-pub use key_creation::check_generatable;
+pub use key_creation::{check_generatable, check_policy_fits};
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 pub use psec_interface;

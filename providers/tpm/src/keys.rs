@@ -15,7 +15,7 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
 use psec_provider::{
     Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
-    check_generatable,
+    check_generatable, check_policy_fits,
 };
 use tss_esapi::Context;
 use tss_esapi::attributes::ObjectAttributesBuilder;
@@ -173,6 +173,7 @@ impl TpmProvider {
         // Saves making an RSA key for nothing; the store checks again.
         self.already_exists(app, name)?;
         check_generatable(&attributes)?;
+        check_policy_fits(&attributes)?;
         self.support().check(CheckType::Generate, &attributes)?;
         let template = pair_template(&attributes)?;
         let blob = {
@@ -204,6 +205,7 @@ impl TpmProvider {
             bits: imported_bits(&attributes, data)?,
             ..attributes
         };
+        check_policy_fits(&attributes)?;
         self.support().check(CheckType::Import, &attributes)?;
         let public = public_template(&attributes, data)?;
         // The TPM checks the key (an RSA modulus's size, an EC point on its

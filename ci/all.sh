@@ -3,9 +3,9 @@
 # command and what .ci/run calls.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 start=$(date +%s)
-for check in install-deps check-format versions supply-chain clippy test systemd-units parsec-interop package offline-build msrv selftest-policy fuzz-smoke; do
+for check in install-deps check-format versions supply-chain clippy test systemd-units parsec-interop compat package offline-build msrv selftest-policy fuzz-smoke; do
     bash "ci/$check.sh"
 done
 step "all checks passed in $(( $(date +%s) - start ))s"
 # One closing line for the whole test run, summed over every test binary.
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/ci-test.log
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/ci-test.log target/ci-compat.log

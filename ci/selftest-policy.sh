@@ -14,7 +14,7 @@ failures=0
 copy_workspace() {
     local dest="$scratch/$1"
     mkdir -p "$dest"
-    tar -C "$PSEC_ROOT" --exclude=./target --exclude=./fuzz/target --exclude=./.git -cf - . | tar -C "$dest" -xf -
+    tar -C "$PSEC_ROOT" --exclude=./target --exclude=./fuzz/target --exclude=./compat/target --exclude=./.git -cf - . | tar -C "$dest" -xf -
     echo "$dest"
 }
 export CARGO_TARGET_DIR="$PSEC_ROOT/target/selftest"

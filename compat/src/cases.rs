@@ -708,6 +708,14 @@ fn signatures(pair: &mut Pair) {
     pair.compare("sign/verify-garbage-signature", p, a, Exact, || {
         verify_hash("ecc-public", ecdsa_sha256(), &hash, &[0; 3])
     });
+    pair.compare("sign/verify-message-wrong-signature", p, a, Exact, || {
+        NativeOperation::PsaVerifyMessage(psa_verify_message::Operation {
+            key_name: "ecc-public".to_string(),
+            alg: ecdsa_sha256(),
+            message: b"a message".to_vec().into(),
+            signature: vec![1; 64].into(),
+        })
+    });
 }
 
 /// RSA encryption and decryption.

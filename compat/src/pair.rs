@@ -6,7 +6,15 @@ use crate::interface::requests::ProviderId;
 use crate::outcome::{Client, Detail, Outcome, canonical};
 use crate::service::{Backend, Implementation, KeyStore, Service, Workspace, config_text};
 use parsec_client::auth::Authentication;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every opcode Parsec 1.x clients know (parsec-interface 0.29): each is
+/// sent to every backend. The MAC opcodes, which they do not know, are
+/// sent as raw bytes (`headers::run_all`).
+const PARSEC_1_OPCODES: [u32; 29] = [
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10,
+    0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1E, 0x1F, 0x20,
+];
 
 /// The two services of one backend, their clients and the tally.
 pub struct Pair {
@@ -25,6 +33,8 @@ pub struct Pair {
     pub unlisted: Vec<String>,
     /// The results of the last comparison: Parsec's, psecd's.
     last: (Option<NativeResult>, Option<NativeResult>),
+    /// The opcodes of the operations compared so far.
+    opcodes: BTreeSet<u32>,
     // Kept last: dropped after the services, so their directories outlive them.
     _workspace: Workspace,
 }
@@ -53,6 +63,7 @@ impl Pair {
             listed: BTreeMap::new(),
             unlisted: Vec::new(),
             last: (None, None),
+            opcodes: BTreeSet::new(),
             _workspace: workspace,
         }
     }
@@ -69,6 +80,7 @@ impl Pair {
         make: impl Fn() -> NativeOperation,
     ) -> bool {
         let auth = authentication(app);
+        self.opcodes.insert(make().opcode() as u32);
         let parsec = self.parsec_client.send(provider, &auth, make());
         let psec = self.psec_client.send(provider, &auth, make());
         let same = self.record(case, &outcome(&parsec, detail), &outcome(&psec, detail));
@@ -96,6 +108,7 @@ impl Pair {
             return;
         };
         let auth = authentication(app);
+        self.opcodes.insert(parsec_op.opcode() as u32);
         let parsec = self.parsec_client.send(provider, &auth, parsec_op);
         let psec = self.psec_client.send(provider, &auth, psec_op);
         self.record(case, &outcome(&parsec, detail), &outcome(&psec, detail));
@@ -147,10 +160,20 @@ impl Pair {
         }
     }
 
-    /// Prints the figures and fails if any difference was not listed, or a
-    /// listed one for a fixed case did not occur.
+    /// Prints the figures and fails if any difference was not listed, a
+    /// listed one for a fixed case did not occur, or an opcode of Parsec
+    /// 1.x was never sent.
     pub fn finish(self) {
         let backend = self.backend.name();
+        let missing: Vec<u32> = PARSEC_1_OPCODES
+            .iter()
+            .copied()
+            .filter(|code| !self.opcodes.contains(code))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{backend}: no case sent the opcodes {missing:#04x?}"
+        );
         let unseen: Vec<String> = self
             .differences
             .unseen(self.backend)

@@ -19,17 +19,17 @@ fn answers_as_parsec_does(backend: Backend, random_cases: u32) {
 
 #[test]
 fn mbed_crypto_answers_as_parsec_does() {
-    answers_as_parsec_does(Backend::MbedCrypto, 200);
+    answers_as_parsec_does(Backend::MbedCrypto, 600);
 }
 
 #[test]
 fn pkcs11_answers_as_parsec_does() {
-    answers_as_parsec_does(Backend::Pkcs11, 150);
+    answers_as_parsec_does(Backend::Pkcs11, 400);
 }
 
 #[test]
 fn tpm_answers_as_parsec_does() {
-    answers_as_parsec_does(Backend::Tpm, 60);
+    answers_as_parsec_does(Backend::Tpm, 300);
 }
 
 #[test]

@@ -39,31 +39,7 @@ trap 'kill $pid $swtpm_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
 elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
-    # A free loopback port, and the next one for swtpm's control channel.
-    port="$(python3 - <<'PY'
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", port + 1))
-    except OSError:
-        continue
-    print(port)
-    break
-PY
-)"
-    mkdir -p "$work/tpm"
-    swtpm socket --tpm2 --flags not-need-init,startup-clear --tpmstate "dir=$work/tpm" \
-        --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-        --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" &
-    swtpm_pid=$!
-    deadline=$((SECONDS + 10))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || { echo "swtpm did not listen" >&2; exit 1; }
-        sleep 0.05
-    done
-    tcti="swtpm:host=127.0.0.1,port=$port"
+    start_swtpm "$work/tpm"
     sed -i "s|provider_type = \"MbedCrypto\"|provider_type = \"Tpm\"\ntcti = \"$tcti\"|" "$work/config.toml"
 fi
 target/release/psecd --config "$work/config.toml" &

@@ -26,3 +26,38 @@ install_tool() {
         run cargo install --locked "$crate@$version"
     fi
 }
+
+# Starts a swtpm with its state in DIR on a free loopback port (and the next
+# one for its control channel), waits until it listens, and sets $swtpm_pid
+# (the caller stops it by that PID) and $tcti (the psecd/Parsec `tcti`).
+# Usage: start_swtpm DIR
+start_swtpm() {
+    # A free loopback port, and the next one for swtpm's control channel.
+    local port
+    port="$(python3 - <<'PY'
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", port + 1))
+    except OSError:
+        continue
+    print(port)
+    break
+PY
+)"
+    mkdir -p "$1"
+    swtpm socket --tpm2 --flags not-need-init,startup-clear --tpmstate "dir=$1" \
+        --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+        --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" &
+    swtpm_pid=$!
+    local deadline=$((SECONDS + 10))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        kill -0 "$swtpm_pid" 2>/dev/null || { echo "swtpm exited" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "swtpm did not listen within 10 s" >&2; exit 1; }
+        sleep 0.05
+    done
+    tcti="swtpm:host=127.0.0.1,port=$port"
+}
+

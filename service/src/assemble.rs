@@ -65,7 +65,7 @@ pub enum StartError {
 }
 
 /// The provider kinds compiled into this build.
-pub fn compiled_provider_kinds() -> Vec<&'static str> {
+pub(crate) fn compiled_provider_kinds() -> Vec<&'static str> {
     let mut kinds = Vec::new();
     if cfg!(feature = "mbed-crypto") {
         kinds.push("MbedCrypto");
@@ -80,7 +80,7 @@ pub fn compiled_provider_kinds() -> Vec<&'static str> {
 }
 
 /// Builds the dispatcher a configuration describes.
-pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
+pub(crate) fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
     let authenticators = Authenticators::from_config(config.authenticator.as_slice())
         .map_err(StartError::Setting)?;
     let default_auth = authenticators.primary().unwrap_or(AuthType::Direct);
@@ -127,15 +127,15 @@ pub fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
     if backends.is_empty() {
         log::warn!("no [[provider]] is configured: only the core operations are served");
     }
-    Ok(Dispatcher {
+    Ok(Dispatcher::new(
         backends,
         authenticators,
-        settings: DispatchSettings {
+        DispatchSettings {
             allow_deprecated: config.core_settings.allow_deprecated,
             buffer_size_limit: config.core_settings.buffer_size_limit,
             log_error_details: config.core_settings.log_error_details,
         },
-    })
+    ))
 }
 
 fn open_store(

@@ -11,11 +11,11 @@ use psec_provider::Application;
 /// The credentials of the process at the other end of the socket, from
 /// SO_PEERCRED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerCredentials {
+pub(crate) struct PeerCredentials {
     /// User id.
-    pub uid: u32,
+    pub(crate) uid: u32,
     /// Group id.
-    pub gid: u32,
+    pub(crate) gid: u32,
 }
 
 /// One enabled authenticator and its administrators.
@@ -27,17 +27,17 @@ struct Enabled {
 
 /// The enabled authenticators, in configuration order.
 #[derive(Debug, Clone)]
-pub struct Authenticators {
+pub(crate) struct Authenticators {
     enabled: Vec<Enabled>,
 }
 
 /// Why a request could not be authenticated; each is a wire status.
-pub type AuthError = ResponseStatus;
+pub(crate) type AuthError = ResponseStatus;
 
 impl Authenticators {
     /// The authenticators of the configuration. JWT-SVID is refused with a
     /// clear error: psec does not implement it yet.
-    pub fn from_config(configs: &[AuthenticatorConfig]) -> Result<Self, String> {
+    pub(crate) fn from_config(configs: &[AuthenticatorConfig]) -> Result<Self, String> {
         let enabled = configs
             .iter()
             .map(|c| {
@@ -62,7 +62,7 @@ impl Authenticators {
     /// Authenticates a request. `NoAuth` gives no application; an auth type
     /// that is not enabled gives `AuthenticatorNotRegistered`; credentials
     /// that do not check out give `AuthenticationError`.
-    pub fn authenticate(
+    pub(crate) fn authenticate(
         &self,
         auth_type: AuthType,
         auth: &AuthBuffer,
@@ -84,7 +84,7 @@ impl Authenticators {
 
     /// Whether `app` is an administrator of the authenticator that
     /// authenticated it.
-    pub fn is_admin(&self, app: &Application) -> bool {
+    pub(crate) fn is_admin(&self, app: &Application) -> bool {
         self.enabled
             .iter()
             .any(|e| e.auth_type == app.auth && e.admins.contains(&app.name))
@@ -92,12 +92,12 @@ impl Authenticators {
 
     /// The auth type of the first enabled authenticator (the one a store
     /// that knows no auth types files its keys under).
-    pub fn primary(&self) -> Option<AuthType> {
+    pub(crate) fn primary(&self) -> Option<AuthType> {
         self.enabled.first().map(|e| e.auth_type)
     }
 
     /// For ListAuthenticators, in configuration order.
-    pub fn infos(&self) -> Vec<AuthenticatorInfo> {
+    pub(crate) fn infos(&self) -> Vec<AuthenticatorInfo> {
         let (maj, min, rev) = crate::version();
         self.enabled
             .iter()

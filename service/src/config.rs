@@ -399,7 +399,7 @@ impl ProviderConfig {
 /// it: `"hex:..."` is bytes in hexadecimal, `"str:..."` is the UTF-8 text
 /// after the prefix, and anything else is the text itself, as Parsec reads
 /// it (so `user_pin = "123456"` and `owner_hierarchy_auth = ""` work).
-pub fn decode_secret(text: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+pub(crate) fn decode_secret(text: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     let Some(hex) = text.strip_prefix("hex:") else {
         let plain = text.strip_prefix("str:").unwrap_or(text);
         return Ok(zeroize::Zeroizing::new(plain.as_bytes().to_vec()));

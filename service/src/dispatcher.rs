@@ -19,8 +19,9 @@
 //! 8. the provider's own answer.
 
 use crate::authenticators::{Authenticators, PeerCredentials};
-use crate::core_provider;
+use crate::core_provider::{self, ServiceInfo, ServiceView};
 use crate::deprecated::deprecated_in_new_key;
+use psec_interface::operations::list_authenticators::AuthenticatorInfo;
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_interface::{
     NativeOperation, NativeResult, ProviderId, Request, Response, ResponseStatus,
@@ -29,51 +30,60 @@ use psec_provider::{Application, KeyStore, Provider, ProviderError};
 use std::sync::Arc;
 
 /// A running provider with its configured name and its key info store.
-pub struct Backend {
+pub(crate) struct Backend {
     /// The configured name.
-    pub name: String,
+    pub(crate) name: String,
     /// The provider.
-    pub provider: Arc<dyn Provider>,
+    pub(crate) provider: Arc<dyn Provider>,
     /// Where its key info lives.
-    pub store: Arc<dyn KeyStore>,
+    pub(crate) store: Arc<dyn KeyStore>,
     /// Its info for ListProviders, asked once.
-    pub info: ProviderInfo,
+    pub(crate) info: ProviderInfo,
 }
 
 /// Settings the dispatcher applies to every request.
 #[derive(Debug, Clone, Copy)]
-pub struct DispatchSettings {
+pub(crate) struct DispatchSettings {
     /// Let deprecated primitives through.
-    pub allow_deprecated: bool,
+    pub(crate) allow_deprecated: bool,
     /// Largest output a client may ask for (PsaGenerateRandom).
-    pub buffer_size_limit: usize,
+    pub(crate) buffer_size_limit: usize,
     /// Log why a request failed, not only that it did.
-    pub log_error_details: bool,
+    pub(crate) log_error_details: bool,
 }
 
 /// Everything needed to answer requests; replaced whole on SIGHUP.
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     /// Crypto providers in priority order.
-    pub backends: Vec<Backend>,
+    backends: Vec<Backend>,
     /// Enabled authenticators.
-    pub authenticators: Authenticators,
+    authenticators: Authenticators,
     /// Request policy.
-    pub settings: DispatchSettings,
+    settings: DispatchSettings,
 }
 
 impl Dispatcher {
+    /// A dispatcher over these providers (in priority order) and
+    /// authenticators.
+    pub(crate) fn new(
+        backends: Vec<Backend>,
+        authenticators: Authenticators,
+        settings: DispatchSettings,
+    ) -> Self {
+        Dispatcher {
+            backends,
+            authenticators,
+            settings,
+        }
+    }
+
     /// The crypto provider with this id, if configured.
-    pub fn backend(&self, id: ProviderId) -> Option<&Backend> {
+    fn backend(&self, id: ProviderId) -> Option<&Backend> {
         self.backends.iter().find(|b| b.info.id == id)
     }
 
-    /// The crypto provider with this configured name.
-    pub fn backend_named(&self, name: &str) -> Option<&Backend> {
-        self.backends.iter().find(|b| b.name == name)
-    }
-
     /// Answers one request. Never fails: every problem is a status.
-    pub fn handle(&self, request: Request, peer: Option<PeerCredentials>) -> Response {
+    pub(crate) fn handle(&self, request: Request, peer: Option<PeerCredentials>) -> Response {
         let header = request.header;
         let outcome = self
             .answer(request, peer)
@@ -171,5 +181,38 @@ impl Dispatcher {
             log::info!("{opcode:?} for {who} failed: {status:?}");
         }
         status
+    }
+}
+
+impl ServiceInfo for Dispatcher {
+    fn provider_infos(&self) -> Vec<ProviderInfo> {
+        self.backends.iter().map(|b| b.info.clone()).collect()
+    }
+
+    fn provider(&self, id: ProviderId) -> Option<&dyn Provider> {
+        self.backend(id).map(|b| b.provider.as_ref())
+    }
+
+    fn authenticator_infos(&self) -> Vec<AuthenticatorInfo> {
+        self.authenticators.infos()
+    }
+}
+
+impl ServiceView for Dispatcher {
+    fn stores(&self) -> Vec<Arc<dyn KeyStore>> {
+        let mut stores: Vec<Arc<dyn KeyStore>> = Vec::new();
+        for backend in &self.backends {
+            if !stores.iter().any(|s| Arc::ptr_eq(s, &backend.store)) {
+                stores.push(Arc::clone(&backend.store));
+            }
+        }
+        stores
+    }
+
+    fn provider_named(&self, name: &str) -> Option<(ProviderId, &dyn Provider)> {
+        self.backends
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| (b.info.id, b.provider.as_ref()))
     }
 }

@@ -7,9 +7,10 @@
 //! as soon as the header is in, before any of the body is read.
 
 use crate::authenticators::PeerCredentials;
+use crate::core_provider::answers_from_memory;
 use crate::dispatcher::Dispatcher;
 use psec_interface::header::WIRE_HEADER_LEN;
-use psec_interface::{AuthType, Opcode, RawHeader, Request, Response, ResponseStatus};
+use psec_interface::{AuthType, RawHeader, Request, Response, ResponseStatus};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,20 +19,21 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 /// What every connection shares.
-pub struct Shared {
+pub(crate) struct Shared {
     /// The dispatcher; requests hold a read guard while they run, so a
-    /// reload (which takes the write guard) waits for them to finish.
-    pub dispatcher: RwLock<Arc<Dispatcher>>,
+    /// reload (which takes the write guard and replaces it) waits for them
+    /// to finish.
+    pub(crate) dispatcher: RwLock<Dispatcher>,
     /// Bounds the requests executing at once.
-    pub workers: Semaphore,
+    pub(crate) workers: Semaphore,
     /// Read and write timeout of a connection.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Largest request body accepted.
-    pub body_len_limit: usize,
+    pub(crate) body_len_limit: usize,
 }
 
 /// Serves one connection: read one request, answer it, close.
-pub async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
+pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
     // A client that is too slow, or stops half-way, is told so
     // (ConnectionError) if it still listens; then the connection closes.
     let broken = || {
@@ -138,19 +140,11 @@ async fn execute(
     }
 }
 
-/// Core operations answered from memory alone, with no provider, store or
-/// file behind them: they run on the connection's own task, sparing the
-/// hand-over to a worker thread.
-fn answers_from_memory(opcode: Opcode) -> bool {
-    matches!(
-        opcode,
-        Opcode::Ping | Opcode::ListProviders | Opcode::ListOpcodes | Opcode::ListAuthenticators
-    )
-}
-
-/// Answers a from-memory request here, without blocking: any other
-/// request, or one that finds a reload holding the dispatcher, is given
-/// back for a worker.
+/// Answers here, on the connection's own task and without blocking, a
+/// request the core provider answers from memory (see
+/// [`answers_from_memory`]), sparing the hand-over to a worker thread. Any
+/// other request, or one that finds a reload holding the dispatcher, is
+/// given back for a worker.
 fn answer_inline(
     request: Request,
     peer: Option<PeerCredentials>,

@@ -1,22 +1,26 @@
 //! psecd, the psec service: the PSA Crypto API over a Unix socket, to any
 //! number of client applications, each seeing only its own keys.
 //!
-//! The pieces, in the order a request meets them:
+//! This crate is the daemon `psecd`; as a library it offers what the daemon
+//! is made of that others may use:
 //!
-//! - [`front`]: the socket; reads one request per connection under a
-//!   timeout, checks the body length before reading the body;
-//! - [`authenticators`]: who is asking (Direct, Unix peer credentials);
-//! - [`dispatcher`]: the checks in protocol order, then the provider;
-//! - [`core_provider`]: what the service answers itself (Ping, ListKeys...);
+//! - [`run`]: the whole service, from a configuration file to a served
+//!   socket: systemd socket activation, SIGHUP reload, SIGTERM/SIGINT
+//!   graceful stop, sd_notify;
+//! - [`config`]: `config.toml`, as Parsec reads it;
 //! - [`key_store`]: which backend key belongs to which application's name
-//!   (SQLite, or Parsec's legacy directory tree);
-//! - [`config`]: `config.toml`, as Parsec reads it.
+//!   (SQLite, or Parsec's legacy directory tree), and [`migrate_on_disk`]
+//!   from the second to the first.
 //!
-//! [`run`] puts them together: systemd socket activation, SIGHUP reload,
-//! SIGTERM/SIGINT graceful stop, sd_notify.
+//! Inside, a request meets, in order: the front end (the socket; one
+//! request per connection under a timeout, the body length checked before
+//! the body is read), the authenticators (Direct, Unix peer credentials),
+//! the dispatcher (the checks in protocol order), then the core provider
+//! (Ping, ListKeys...) or a crypto provider.
 //!
-//! Backends are optional features (`mbed-crypto`, on by default); which
-//! providers run is decided by the configuration.
+//! Backends are optional features, all three on by default: `mbed-crypto`,
+//! `pkcs11` and `tpm`. Which providers run is decided by the configuration;
+//! one that is not compiled in is a start-up error that names the feature.
 //!
 //! ```
 //! use psec_service::config::Config;
@@ -24,17 +28,17 @@
 //! assert_eq!(config.provider[0].name(), "mbed-crypto-provider");
 //! ```
 
-pub mod assemble;
-pub mod authenticators;
+mod assemble;
+mod authenticators;
 pub mod config;
-pub mod core_provider;
+mod core_provider;
 mod deprecated;
-pub mod dispatcher;
-pub mod front;
+mod dispatcher;
+mod front;
 pub mod key_store;
 mod run;
 
-pub use assemble::StartError;
+pub use assemble::{StartError, migrate_on_disk};
 pub use run::{Options, run};
 
 /// The service's version, as ListProviders and ListAuthenticators give it.

@@ -23,8 +23,8 @@ struct Args {
     #[arg(long, value_name = "DIR", requires = "config")]
     migrate_on_disk_store: Option<PathBuf>,
 
-    /// With --migrate-on-disk-store: the name of the SQLite [[key_manager]]
-    /// to fill (default: the first SQLite one).
+    /// With --migrate-on-disk-store: the name of the SQLite key manager to
+    /// fill (default: the first SQLite one).
     #[arg(long, value_name = "KEY_MANAGER", requires = "migrate_on_disk_store")]
     into: Option<String>,
 }
@@ -35,7 +35,7 @@ fn migrate(
     into: Option<String>,
 ) -> Result<(), psec_service::StartError> {
     let config = Config::from_file(&config.unwrap_or_default())?;
-    let report = psec_service::assemble::migrate_on_disk(&config, &from, into.as_deref())?;
+    let report = psec_service::migrate_on_disk(&config, &from, into.as_deref())?;
     println!(
         "migrated {} key(s) from {}; {} already present; {} unfinished skipped",
         report.migrated,

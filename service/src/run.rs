@@ -82,7 +82,7 @@ pub fn run(options: Options) -> Result<(), StartError> {
         .build()
         .map_err(io_error("start the runtime"))?;
     let shared = Arc::new(Shared {
-        dispatcher: RwLock::new(Arc::new(dispatcher)),
+        dispatcher: RwLock::new(dispatcher),
         workers: Semaphore::new(config.core_settings.thread_pool_size),
         timeout: Duration::from_millis(config.listener.timeout),
         body_len_limit: config.core_settings.body_len_limit,
@@ -225,7 +225,7 @@ async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
         // Build while holding the write guard: no request runs on the old
         // providers while the new ones finish what a crash left.
         let dispatcher = assemble::dispatcher(&config)?;
-        *current = Arc::new(dispatcher);
+        *current = dispatcher;
         Ok::<_, StartError>(())
     })
     .await;

@@ -9,6 +9,8 @@
 //!   shares (Parsec's), around the provider's own [`CanDoCrypto`] checks.
 //! - [`ProviderError`] is the one error of every provider; [`ProviderError::status`]
 //!   is the one place it becomes a wire [`ResponseStatus`].
+//! - [`policy::require`] is the PSA usage-policy check every provider
+//!   makes before it uses a key.
 //! - [`check_generatable`] holds the rules on a key to generate that do not
 //!   depend on the backend.
 //! - [`KeyStore`] is the key info store as providers see it: which backend
@@ -43,7 +45,8 @@ mod crypto_capability;
 mod error;
 mod key_creation;
 mod key_store;
-#[cfg(feature = "testing")]
+pub mod policy;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use capabilities::{

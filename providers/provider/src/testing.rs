@@ -1,8 +1,8 @@
 //! What providers' tests share: a key store in memory (no persistence, so
 //! it can stand for the service's store in nothing but a test), and helpers
 //! that create, export, sign and verify with and destroy keys through the
-//! capability traits. Behind the `testing` feature, for the providers'
-//! dev-dependencies.
+//! capability traits, and the checks every provider's tests run alike.
+//! Behind the `testing` feature, for the providers' dev-dependencies.
 #![allow(
     clippy::expect_used,
     reason = "test support: a poisoned lock fails the test"
@@ -12,12 +12,13 @@ use crate::{
     Application, AsymmetricSigning, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore,
     KeyStoreError, ProviderError,
 };
+use psec_interface::ResponseStatus;
 use psec_interface::operations::{
     psa_destroy_key, psa_export_public_key, psa_generate_key, psa_import_key, psa_sign_hash,
     psa_sign_message, psa_verify_hash, psa_verify_message,
 };
 use psec_interface::psa_crypto::types::algorithm::AsymmetricSignature;
-use psec_interface::psa_crypto::types::key::Attributes;
+use psec_interface::psa_crypto::types::key::{Attributes, UsageFlags};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -273,4 +274,94 @@ pub fn verify_message<P: AsymmetricSigning + ?Sized>(
         signature: signature.to_vec(),
     };
     provider.verify_message(owner, op).map(|_| ())
+}
+
+/// The fields of psa-crypto's `UsageFlags`, in declaration order: the order
+/// Parsec's legacy on-disk store writes them in (bincode 1 of its serde
+/// derive, one byte per flag).
+const USAGE_FLAG_FIELDS: [&str; 10] = [
+    "export",
+    "copy",
+    "cache",
+    "encrypt",
+    "decrypt",
+    "sign_message",
+    "verify_message",
+    "sign_hash",
+    "verify_hash",
+    "derive",
+];
+
+/// Usage flags with exactly the flags `names` set, decoded from the bytes a
+/// Parsec 1.x on-disk store holds for them. psa-crypto's setters couple
+/// flags (`set_sign_hash` sets `sign_message` too); keys Parsec stored from
+/// older clients may carry one without the other, and this builds them so.
+///
+/// # Panics
+/// If a name is not a field of `UsageFlags`.
+pub fn usage_flags_as_parsec_stored(names: &[&str]) -> UsageFlags {
+    for name in names {
+        assert!(
+            USAGE_FLAG_FIELDS.contains(name),
+            "`{name}` is not a usage flag"
+        );
+    }
+    let bytes: Vec<u8> = USAGE_FLAG_FIELDS
+        .iter()
+        .map(|field| u8::from(names.contains(field)))
+        .collect();
+    let (flags, read): (UsageFlags, usize) =
+        bincode::serde::decode_from_slice(&bytes, bincode::config::legacy())
+            .expect("usage flags in bincode 1");
+    assert_eq!(read, bytes.len(), "every byte a flag");
+    flags
+}
+
+/// PSA 1.1's rule that the hash flags imply the message flags, checked on
+/// a real provider with a key whose stored policy carries `sign_hash` and
+/// `verify_hash` but neither message flag (as a key migrated from Parsec's
+/// legacy on-disk store may): it signs and verifies both hashes and
+/// messages. A key with `sign_message` alone signs no hash.
+///
+/// `attributes` is a key pair that `alg` can sign with (its usage flags are
+/// replaced); `hash` is as long as `alg`'s hash. Creates `owner`'s keys
+/// `hash-flags-only` and `sign-message-only`, and destroys them.
+///
+/// # Panics
+/// When the provider does not follow the rule.
+pub fn check_hash_usage_flags_imply_message_flags<P>(
+    provider: &P,
+    owner: &Application,
+    mut attributes: Attributes,
+    alg: AsymmetricSignature,
+    hash: &[u8],
+) where
+    P: KeyManagement + AsymmetricSigning + ?Sized,
+{
+    let name = "hash-flags-only";
+    attributes.policy.usage_flags = usage_flags_as_parsec_stored(&["sign_hash", "verify_hash"]);
+    assert!(!attributes.policy.usage_flags.sign_message());
+    generate(provider, owner, name, attributes).expect("a key with hash flags only");
+    let message = b"signed by a key migrated from Parsec";
+    let signature = sign_hash(provider, owner, name, alg, hash).expect("sign_hash allows hashes");
+    verify_hash(provider, owner, name, alg, hash, &signature)
+        .expect("verify_hash allows verifying hashes");
+    let signature =
+        sign_message(provider, owner, name, alg, message).expect("sign_hash implies sign_message");
+    verify_message(provider, owner, name, alg, message, &signature)
+        .expect("verify_hash implies verify_message");
+    destroy(provider, owner, name).expect("destroying the key");
+
+    let name = "sign-message-only";
+    attributes.policy.usage_flags = usage_flags_as_parsec_stored(&["sign_message"]);
+    generate(provider, owner, name, attributes).expect("a key with sign_message only");
+    let error = sign_hash(provider, owner, name, alg, hash)
+        .expect_err("sign_message does not imply sign_hash");
+    assert_eq!(
+        error.status(),
+        ResponseStatus::PsaErrorNotPermitted,
+        "{error}"
+    );
+    assert!(error.to_string().contains("sign_hash"), "{error}");
+    destroy(provider, owner, name).expect("destroying the key");
 }

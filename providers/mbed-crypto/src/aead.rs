@@ -3,9 +3,9 @@
 
 use crate::MbedCryptoProvider;
 use crate::backend::SecretBuffer;
-use crate::policy::Usage;
 use psa_crypto::operations::aead;
 use psec_interface::operations::{psa_aead_decrypt, psa_aead_encrypt};
+use psec_provider::policy::Usage;
 use psec_provider::{Aead, Application, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

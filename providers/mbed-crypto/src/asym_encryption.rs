@@ -3,9 +3,9 @@
 
 use crate::MbedCryptoProvider;
 use crate::backend::SecretBuffer;
-use crate::policy::Usage;
 use psa_crypto::operations::asym_encryption;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
+use psec_provider::policy::Usage;
 use psec_provider::{Application, AsymmetricEncryption, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

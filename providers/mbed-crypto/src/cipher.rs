@@ -10,12 +10,12 @@
 use crate::MbedCryptoProvider;
 use crate::backend::{SecretBuffer, ecb_locked, psa_error};
 use crate::keys::OpenKey;
-use crate::policy::Usage;
 use psa_crypto::operations::{cipher, other};
 use psa_crypto::types::algorithm::Cipher as Alg;
 use psa_crypto::types::key::Type;
 use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_cipher_decrypt, psa_cipher_encrypt};
+use psec_provider::policy::Usage;
 use psec_provider::{Application, Cipher, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

@@ -3,10 +3,10 @@
 
 use crate::MbedCryptoProvider;
 use crate::backend::SecretBuffer;
-use crate::policy::Usage;
 use psa_crypto::operations::key_agreement;
 use psa_crypto::types::algorithm::KeyAgreement as Agreement;
 use psec_interface::operations::psa_raw_key_agreement;
+use psec_provider::policy::Usage;
 use psec_provider::{Application, KeyAgreement, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

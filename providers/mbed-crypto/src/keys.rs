@@ -7,7 +7,6 @@
 
 use crate::MbedCryptoProvider;
 use crate::backend::{KeyId, Psa, SecretBuffer, psa_error};
-use crate::policy::{Usage, require};
 use crate::support;
 use psa_crypto::operations::key_management;
 use psa_crypto::types::algorithm::Algorithm;
@@ -17,6 +16,7 @@ use psec_interface::operations::can_do_crypto::CheckType;
 use psec_interface::operations::{
     psa_destroy_key, psa_export_key, psa_export_public_key, psa_generate_key, psa_import_key,
 };
+use psec_provider::policy::{Usage, require};
 use psec_provider::{
     Application, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
     check_generatable, check_policy_fits,

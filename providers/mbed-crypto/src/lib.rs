@@ -72,7 +72,6 @@ mod hashing;
 mod key_agreement;
 mod keys;
 mod mac;
-mod policy;
 mod provider;
 pub mod public_key;
 mod random;

@@ -2,9 +2,9 @@
 //! AES-CMAC, full length or truncated.
 
 use crate::MbedCryptoProvider;
-use crate::policy::Usage;
 use psa_crypto::operations::mac;
 use psec_interface::operations::{psa_mac_compute, psa_mac_verify};
+use psec_provider::policy::Usage;
 use psec_provider::{Application, Mac, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

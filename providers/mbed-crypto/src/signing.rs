@@ -11,12 +11,12 @@
 use crate::MbedCryptoProvider;
 use crate::backend::psa_error;
 use crate::keys::OpenKey;
-use crate::policy::Usage;
 use psa_crypto::operations::{asym_signature, hash};
 use psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
 use psec_interface::operations::{
     psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
+use psec_provider::policy::Usage;
 use psec_provider::{Application, AsymmetricSigning, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;
@@ -392,6 +392,23 @@ mod tests {
             error.status(),
             ResponseStatus::PsaErrorInvalidArgument,
             "{error}"
+        );
+    }
+
+    /// A key migrated from Parsec's legacy store may carry `sign_hash`
+    /// without `sign_message`: it signs messages, as on every provider.
+    #[test]
+    fn a_key_stored_with_only_the_hash_flags_signs_and_verifies_messages_too() {
+        let (_, provider) = setup();
+        let alg = AsymmetricSignature::Ecdsa {
+            hash_alg: Hash::Sha256.into(),
+        };
+        psec_provider::testing::check_hash_usage_flags_imply_message_flags(
+            &provider,
+            &app("alice"),
+            ecc_p256_signing_key(),
+            alg,
+            &[0x5a; 32],
         );
     }
 

@@ -3,7 +3,7 @@
 //! OAEP label).
 
 use crate::Pkcs11Provider;
-use crate::keys::{OpenKey, Usage};
+use crate::keys::OpenKey;
 use crate::support::hash_mechanism;
 use crate::token::ck_error;
 use cryptoki::error::{Error as CkError, RvError};
@@ -12,6 +12,7 @@ use cryptoki::mechanism::rsa::{PkcsOaepParams, PkcsOaepSource};
 use psec_interface::ResponseStatus;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
+use psec_provider::policy::Usage;
 use psec_provider::{Application, AsymmetricEncryption, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

@@ -21,11 +21,11 @@ use psec_interface::operations::{
 };
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
+use psec_provider::policy::{Usage, require};
 use psec_provider::{
     Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
     check_generatable, check_policy_fits,
 };
-use std::fmt;
 use zeroize::Zeroizing;
 
 type Outcome<T> = Result<T, ProviderError>;
@@ -34,65 +34,6 @@ type Outcome<T> = Result<T, ProviderError>;
 const ID_LEN: usize = 16;
 /// The same, as cryptoki's random generator takes it.
 const ID_LEN_U32: u32 = 16;
-
-/// What a key is about to be used for, as its usage flags name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Usage {
-    Export,
-    Encrypt,
-    Decrypt,
-    SignHash,
-    VerifyHash,
-    SignMessage,
-    VerifyMessage,
-    Derive,
-}
-
-impl fmt::Display for Usage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Usage::Export => "export",
-            Usage::Encrypt => "encrypt",
-            Usage::Decrypt => "decrypt",
-            Usage::SignHash => "sign_hash",
-            Usage::VerifyHash => "verify_hash",
-            Usage::SignMessage => "sign_message",
-            Usage::VerifyMessage => "verify_message",
-            Usage::Derive => "derive",
-        })
-    }
-}
-
-/// Checks the policy of key `name` allows `usage`, and `alg` if given.
-fn require(
-    name: &str,
-    attributes: &Attributes,
-    usage: Usage,
-    alg: Option<Algorithm>,
-) -> Outcome<()> {
-    let flags = &attributes.policy.usage_flags;
-    let allowed = match usage {
-        Usage::Export => flags.export(),
-        Usage::Encrypt => flags.encrypt(),
-        Usage::Decrypt => flags.decrypt(),
-        Usage::SignHash => flags.sign_hash(),
-        Usage::VerifyHash => flags.verify_hash(),
-        Usage::SignMessage => flags.sign_message(),
-        Usage::VerifyMessage => flags.verify_message(),
-        Usage::Derive => flags.derive(),
-    };
-    if !allowed {
-        return Err(ProviderError::NotPermitted(format!(
-            "the policy of key `{name}` lacks the {usage} usage flag"
-        )));
-    }
-    match alg {
-        Some(alg) if !attributes.is_alg_permitted(alg) => Err(ProviderError::NotPermitted(
-            format!("the policy of key `{name}` does not permit {alg:?}"),
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// An application's key, found in the store, with a session to use it.
 pub(crate) struct OpenKey<'a> {

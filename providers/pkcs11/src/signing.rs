@@ -5,7 +5,7 @@
 //! A message is hashed on the token (`C_Digest`) and the hash signed.
 
 use crate::Pkcs11Provider;
-use crate::keys::{OpenKey, Usage};
+use crate::keys::OpenKey;
 use crate::support::{digest_info_prefix, digest_mechanism, hash_mechanism};
 use crate::token::ck_error;
 use cryptoki::mechanism::Mechanism;
@@ -14,6 +14,7 @@ use psec_interface::operations::{
     psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
+use psec_provider::policy::Usage;
 use psec_provider::{Application, AsymmetricSigning, ProviderError};
 
 type Outcome<T> = Result<T, ProviderError>;

@@ -5,7 +5,7 @@
 //! the token, and raw ECDH.
 
 use crate::Pkcs11Provider;
-use crate::keys::{OpenKey, Usage};
+use crate::keys::OpenKey;
 use crate::support::{cipher_mechanism, digest_mechanism, gcm_tag_length, hmac_mechanism, hmac_of};
 use crate::token::ck_error;
 use cryptoki::error::{Error as CkError, RvError};
@@ -23,6 +23,7 @@ use psec_interface::operations::{
 use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, Cipher as CipherAlg, Hash, KeyAgreement as AgreementAlg, RawKeyAgreement,
 };
+use psec_provider::policy::Usage;
 use psec_provider::{Aead, Application, Cipher, Hashing, KeyAgreement, Mac, ProviderError};
 use zeroize::Zeroizing;
 

@@ -572,6 +572,21 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    /// A key migrated from Parsec's legacy store may carry `sign_hash`
+    /// without `sign_message`: it signs messages, as on every provider.
+    fn a_key_stored_with_only_the_hash_flags_signs_and_verifies_messages_too() {
+        let (_, provider) = setup();
+        psec_provider::testing::check_hash_usage_flags_imply_message_flags(
+            &provider,
+            &app("alice"),
+            ecc_key(256),
+            ecdsa(Hash::Sha256),
+            &[0x5a; 32],
+        );
+    }
+}
+
+softhsm_test! {
     fn a_taken_name_unknown_keys_and_other_applications_keys() {
         let (_, provider) = setup();
         let alice = app("alice");

@@ -15,12 +15,12 @@
 //! `PsaErrorCommunicationFailure` for the TPM_RC_FAILURE of a bad padding.)
 
 use crate::TpmProvider;
-use crate::policy::Usage;
 use crate::tpm::{status_of, tpm_error};
 use psec_interface::ResponseStatus;
 use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
+use psec_provider::policy::Usage;
 use psec_provider::{Application, AsymmetricEncryption, ProviderError};
 use tss_esapi::constants::Tss2ResponseCodeKind as Kind;
 use tss_esapi::interface_types::session_handles::AuthSession;

@@ -4,7 +4,6 @@
 
 use crate::TpmProvider;
 use crate::blob::{KeyBlob, left_pad, parse_rsa_public_key_der, rsa_public_key_der};
-use crate::policy::{Usage, require};
 use crate::support::rsa_key_bits;
 use crate::tpm::tpm_error;
 use psec_interface::operations::can_do_crypto::CheckType;
@@ -13,6 +12,7 @@ use psec_interface::operations::{
 };
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
+use psec_provider::policy::{Usage, require};
 use psec_provider::{
     Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
     check_generatable, check_policy_fits,
@@ -89,7 +89,7 @@ impl TpmProvider {
         f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Outcome<T>,
     ) -> Outcome<T> {
         let (info, blob) = self.ready_key(app, name)?;
-        require(name, &info.attributes, usage, alg)?;
+        require(name, &info.attributes, usage, Some(alg))?;
         self.with_loaded(name, info, blob, f)
     }
 

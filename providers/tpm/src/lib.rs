@@ -57,7 +57,6 @@ mod attestation;
 mod blob;
 mod hashing;
 mod keys;
-mod policy;
 mod provider;
 mod random;
 mod signing;

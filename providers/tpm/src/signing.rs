@@ -9,13 +9,13 @@
 use crate::TpmProvider;
 use crate::blob::left_pad;
 use crate::keys::LoadedKey;
-use crate::policy::{Usage, require};
 use crate::tpm::{status_of, tpm_error};
 use psec_interface::ResponseStatus;
 use psec_interface::operations::{
     psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
+use psec_provider::policy::{Usage, require};
 use psec_provider::{Application, AsymmetricSigning, ProviderError};
 use tss_esapi::Context;
 use tss_esapi::constants::tss::{TPM2_RH_NULL, TPM2_ST_HASHCHECK};
@@ -79,7 +79,7 @@ impl TpmProvider {
     ) -> Outcome<T> {
         let (info, blob) = self.ready_key(app, name)?;
         let (scheme, psa_hash) = scheme_of(alg)?;
-        require(name, &info.attributes, usage, alg.into())?;
+        require(name, &info.attributes, usage, Some(alg.into()))?;
         if let Some(hash) = hash {
             if hash.len() != psa_hash.hash_length() {
                 return Err(ProviderError::InvalidArgument(format!(
@@ -377,6 +377,20 @@ mod tests {
             let signature = sign_message(provider, &owner, &name, alg, b"a message").unwrap();
             verify_message(provider, &owner, &name, alg, b"a message", &signature).unwrap();
         }
+    }
+
+    /// A key migrated from Parsec's legacy store may carry `sign_hash`
+    /// without `sign_message`: it signs messages, as on every provider.
+    #[test]
+    fn a_key_stored_with_only_the_hash_flags_signs_and_verifies_messages_too() {
+        let setup = setup();
+        psec_provider::testing::check_hash_usage_flags_imply_message_flags(
+            &setup.provider,
+            &app("alice"),
+            ecc_key(256),
+            ECDSA_SHA256,
+            &[0x5a; 32],
+        );
     }
 
     #[test]

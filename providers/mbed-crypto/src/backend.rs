@@ -125,10 +125,16 @@ const FREE_ID_ATTEMPTS: usize = 16;
     reason = "psa-crypto 0.13 offers no safe way to destroy a key"
 )]
 fn destroy_locked(_held: &Psa, id: Id) -> Result<(), PsaError> {
-    // SAFETY: every PSA call of this crate, and so every use of any key,
-    // runs while the process-wide PSA lock is held, and `_held` proves the
-    // caller holds it now: no other thread can be using this key. This is
-    // the only crate of the workspace that enables psa-crypto's operations.
+    // SAFETY: destroying a key is undefined behaviour only while another
+    // thread uses that key. The ids destroyed here are this crate's own: a
+    // persistent id it chose and keeps in its key store, or a volatile key
+    // it imported under this same lock (`measure`, `public_key`); `KeyId`
+    // and `Id` never leave the crate (clients and other crates name keys,
+    // never ids). Every PSA call this crate makes on them, including those
+    // other crates reach through it (psec-provider-pkcs11's software public
+    // operations call `public_key`), runs while the process-wide PSA lock
+    // is held, and `_held` proves the caller holds it now: no other thread
+    // can be using the key.
     unsafe { key_management::destroy(id) }
 }
 

@@ -2,10 +2,10 @@
 //! plus a few psec additions, each marked so below.
 //!
 //! A configuration written for Parsec starts psecd unchanged: every section
-//! and field Parsec documents is accepted (a few obsolete ones are accepted
-//! and ignored with a warning). An unknown field is an error, so a typo never
-//! passes silently. Every error names the file, the field, and what would be
-//! valid.
+//! and field Parsec documents is accepted (the obsolete
+//! `idle_listener_sleep_duration` is accepted and ignored). An unknown field
+//! is an error, so a typo never passes silently. Every error names the
+//! file, the field, and what would be valid.
 
 use serde::Deserialize;
 use std::fmt;
@@ -265,7 +265,7 @@ pub struct Pkcs11Config {
     pub slot_number: Option<u64>,
     /// Token serial number to use.
     pub serial_number: Option<String>,
-    /// User PIN, "str:..." or "hex:...".
+    /// User PIN: plain text as in Parsec, or "str:..." or "hex:...".
     pub user_pin: Option<String>,
     /// Verify and encrypt to public keys in software (Mbed TLS).
     #[serde(default)]
@@ -285,9 +285,11 @@ pub struct TpmConfig {
     pub key_info_manager: String,
     /// How to reach the TPM: device, mssim, swtpm or tabrmd.
     pub tcti: String,
-    /// Owner hierarchy auth, "str:..." or "hex:...".
+    /// Owner hierarchy auth: plain text as in Parsec, or "str:..." or
+    /// "hex:...".
     pub owner_hierarchy_auth: Option<String>,
-    /// Endorsement hierarchy auth, "str:..." or "hex:...".
+    /// Endorsement hierarchy auth (for key attestation): plain text as in
+    /// Parsec, or "str:..." or "hex:...".
     pub endorsement_hierarchy_auth: Option<String>,
     /// Start without the provider when no TPM answers.
     #[serde(default)]

@@ -6,16 +6,14 @@ use crate::backend::SecretBuffer;
 use psa_crypto::operations::aead;
 use psec_interface::operations::{psa_aead_decrypt, psa_aead_encrypt};
 use psec_provider::policy::Usage;
-use psec_provider::{Aead, Application, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Aead, Application, Result};
 
 impl Aead for MbedCryptoProvider {
     fn aead_encrypt(
         &self,
         app: &Application,
         op: psa_aead_encrypt::Operation,
-    ) -> Outcome<psa_aead_encrypt::Result> {
+    ) -> Result<psa_aead_encrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -40,7 +38,7 @@ impl Aead for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_aead_decrypt::Operation,
-    ) -> Outcome<psa_aead_decrypt::Result> {
+    ) -> Result<psa_aead_decrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -77,6 +75,7 @@ mod tests {
     use psa_crypto::types::algorithm::{Aead as Alg, AeadWithDefaultLengthTag, Algorithm};
     use psa_crypto::types::key::Type;
     use psec_interface::{ResponseStatus, SecretBytes};
+    use psec_provider::ProviderError;
 
     fn encrypt(
         provider: &MbedCryptoProvider,
@@ -86,7 +85,7 @@ mod tests {
         nonce: &[u8],
         data: &[u8],
         plaintext: &[u8],
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_aead_encrypt::Operation {
             key_name: name.into(),
             alg,
@@ -107,7 +106,7 @@ mod tests {
         nonce: &[u8],
         data: &[u8],
         ciphertext: &[u8],
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_aead_decrypt::Operation {
             key_name: name.into(),
             alg,

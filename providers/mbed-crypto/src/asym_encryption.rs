@@ -6,16 +6,14 @@ use crate::backend::SecretBuffer;
 use psa_crypto::operations::asym_encryption;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_provider::policy::Usage;
-use psec_provider::{Application, AsymmetricEncryption, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, AsymmetricEncryption, Result};
 
 impl AsymmetricEncryption for MbedCryptoProvider {
     fn asymmetric_encrypt(
         &self,
         app: &Application,
         op: psa_asymmetric_encrypt::Operation,
-    ) -> Outcome<psa_asymmetric_encrypt::Result> {
+    ) -> Result<psa_asymmetric_encrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -38,7 +36,7 @@ impl AsymmetricEncryption for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_asymmetric_decrypt::Operation,
-    ) -> Outcome<psa_asymmetric_decrypt::Result> {
+    ) -> Result<psa_asymmetric_decrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -71,6 +69,7 @@ mod tests {
     use crate::test_support::*;
     use psa_crypto::types::algorithm::{AsymmetricEncryption as Alg, Hash};
     use psec_interface::{ResponseStatus, SecretBytes};
+    use psec_provider::ProviderError;
 
     fn encrypt(
         provider: &MbedCryptoProvider,
@@ -79,7 +78,7 @@ mod tests {
         alg: Alg,
         plaintext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_asymmetric_encrypt::Operation {
             key_name: name.into(),
             alg,
@@ -98,7 +97,7 @@ mod tests {
         alg: Alg,
         ciphertext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_asymmetric_decrypt::Operation {
             key_name: name.into(),
             alg,

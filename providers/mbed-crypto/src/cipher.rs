@@ -16,15 +16,13 @@ use psa_crypto::types::key::Type;
 use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_cipher_decrypt, psa_cipher_encrypt};
 use psec_provider::policy::Usage;
-use psec_provider::{Application, Cipher, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, Cipher, ProviderError, Result};
 
 /// The most a cipher's output outgrows its input: one block of padding.
 const BLOCK: usize = 16;
 
 /// The IV length of `alg` with keys of `key_type`.
-fn iv_length(key_type: Type, alg: Alg) -> Outcome<usize> {
+fn iv_length(key_type: Type, alg: Alg) -> Result<usize> {
     match (key_type, alg) {
         (Type::Aes, Alg::Ctr | Alg::Cfb | Alg::Ofb | Alg::CbcNoPadding | Alg::CbcPkcs7) => Ok(16),
         (Type::Chacha20, Alg::StreamCipher) => Ok(12),
@@ -35,7 +33,7 @@ fn iv_length(key_type: Type, alg: Alg) -> Outcome<usize> {
 }
 
 /// AES-ECB over whole blocks, in either direction.
-fn ecb(key: &OpenKey<'_>, encrypt: bool, input: &[u8]) -> Outcome<SecretBytes> {
+fn ecb(key: &OpenKey<'_>, encrypt: bool, input: &[u8]) -> Result<SecretBytes> {
     if key.attributes.key_type != Type::Aes || input.len() % BLOCK != 0 {
         return Err(ProviderError::InvalidArgument(format!(
             "ECB takes AES keys and whole {BLOCK}-byte blocks; got {} bytes",
@@ -53,7 +51,7 @@ impl Cipher for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_cipher_encrypt::Operation,
-    ) -> Outcome<psa_cipher_encrypt::Result> {
+    ) -> Result<psa_cipher_encrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -84,7 +82,7 @@ impl Cipher for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_cipher_decrypt::Operation,
-    ) -> Outcome<psa_cipher_decrypt::Result> {
+    ) -> Result<psa_cipher_decrypt::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -125,7 +123,7 @@ mod tests {
         name: &str,
         alg: Alg,
         plaintext: &[u8],
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_cipher_encrypt::Operation {
             key_name: name.into(),
             alg,
@@ -142,7 +140,7 @@ mod tests {
         name: &str,
         alg: Alg,
         ciphertext: &[u8],
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_cipher_decrypt::Operation {
             key_name: name.into(),
             alg,

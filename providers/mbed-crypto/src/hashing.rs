@@ -7,11 +7,9 @@ use crate::support::hash_supported;
 use psa_crypto::operations::hash;
 use psa_crypto::types::algorithm::Hash;
 use psec_interface::operations::{psa_hash_compare, psa_hash_compute};
-use psec_provider::{Hashing, ProviderError};
+use psec_provider::{Hashing, ProviderError, Result};
 
-type Outcome<T> = Result<T, ProviderError>;
-
-fn supported(alg: Hash) -> Outcome<()> {
+fn supported(alg: Hash) -> Result<()> {
     if hash_supported(alg) {
         Ok(())
     } else {
@@ -22,7 +20,7 @@ fn supported(alg: Hash) -> Outcome<()> {
 }
 
 impl Hashing for MbedCryptoProvider {
-    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Outcome<psa_hash_compute::Result> {
+    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Result<psa_hash_compute::Result> {
         supported(op.alg)?;
         let mut digest = vec![0; op.alg.hash_length()];
         let _psa = Psa::lock();
@@ -32,7 +30,7 @@ impl Hashing for MbedCryptoProvider {
         Ok(psa_hash_compute::Result { hash: digest })
     }
 
-    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Outcome<psa_hash_compare::Result> {
+    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Result<psa_hash_compare::Result> {
         supported(op.alg)?;
         let _psa = Psa::lock();
         hash::hash_compare(op.alg, &op.input, &op.hash)
@@ -47,7 +45,7 @@ mod tests {
     use crate::test_support::setup;
     use psec_interface::ResponseStatus;
 
-    fn compute(provider: &MbedCryptoProvider, alg: Hash, input: &[u8]) -> Outcome<Vec<u8>> {
+    fn compute(provider: &MbedCryptoProvider, alg: Hash, input: &[u8]) -> Result<Vec<u8>> {
         let op = psa_hash_compute::Operation {
             alg,
             input: input.into(),
@@ -55,7 +53,7 @@ mod tests {
         provider.hash_compute(op).map(|result| result.hash)
     }
 
-    fn compare(provider: &MbedCryptoProvider, alg: Hash, input: &[u8], hash: &[u8]) -> Outcome<()> {
+    fn compare(provider: &MbedCryptoProvider, alg: Hash, input: &[u8], hash: &[u8]) -> Result<()> {
         let op = psa_hash_compare::Operation {
             alg,
             input: input.into(),

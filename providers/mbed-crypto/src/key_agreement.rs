@@ -7,16 +7,14 @@ use psa_crypto::operations::key_agreement;
 use psa_crypto::types::algorithm::KeyAgreement as Agreement;
 use psec_interface::operations::psa_raw_key_agreement;
 use psec_provider::policy::Usage;
-use psec_provider::{Application, KeyAgreement, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, KeyAgreement, Result};
 
 impl KeyAgreement for MbedCryptoProvider {
     fn raw_key_agreement(
         &self,
         app: &Application,
         op: psa_raw_key_agreement::Operation,
-    ) -> Outcome<psa_raw_key_agreement::Result> {
+    ) -> Result<psa_raw_key_agreement::Result> {
         let alg = Agreement::Raw(op.alg).into();
         self.use_key(app, &op.private_key_name, Usage::Derive, Some(alg), |key| {
             let size = key.attributes.raw_key_agreement_output_size(op.alg);
@@ -40,13 +38,14 @@ mod tests {
     use psec_interface::operations::psa_export_public_key;
     use psec_interface::{ResponseStatus, SecretBytes};
     use psec_provider::KeyManagement;
+    use psec_provider::ProviderError;
 
     fn agree(
         provider: &MbedCryptoProvider,
         owner: &Application,
         name: &str,
         peer_key: &[u8],
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_raw_key_agreement::Operation {
             alg: RawKeyAgreement::Ecdh,
             private_key_name: name.into(),

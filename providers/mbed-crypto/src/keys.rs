@@ -19,10 +19,8 @@ use psec_interface::operations::{
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
     Application, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
-    check_generatable, check_policy_fits,
+    Result, check_generatable, check_policy_fits,
 };
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// Where a new key's material comes from.
 enum Source<'a> {
@@ -69,8 +67,8 @@ impl MbedCryptoProvider {
         name: &str,
         usage: Usage,
         alg: Option<Algorithm>,
-        f: impl FnOnce(&OpenKey<'_>) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&OpenKey<'_>) -> Result<T>,
+    ) -> Result<T> {
         let info = self.ready_key(app, name)?;
         require(name, &info.attributes, usage, alg)?;
         open_key(&info, name, f)
@@ -81,12 +79,12 @@ impl MbedCryptoProvider {
         &self,
         app: &Application,
         name: &str,
-        f: impl FnOnce(&OpenKey<'_>) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&OpenKey<'_>) -> Result<T>,
+    ) -> Result<T> {
         open_key(&self.ready_key(app, name)?, name, f)
     }
 
-    fn ready_key(&self, app: &Application, name: &str) -> Outcome<KeyInfo> {
+    fn ready_key(&self, app: &Application, name: &str) -> Result<KeyInfo> {
         self.key_store()
             .get(&self.identity(app, name))?
             .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))
@@ -101,7 +99,7 @@ impl MbedCryptoProvider {
         name: &str,
         attributes: Attributes,
         source: Source<'_>,
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         // As Parsec: a taken name is reported before what is wrong with
         // the key. The store checks again when the row is begun.
         if self.key_store().get(&self.identity(app, name))?.is_some() {
@@ -131,7 +129,7 @@ impl MbedCryptoProvider {
         }
     }
 
-    fn commit(&self, psa: &Psa, identity: &KeyIdentity, id: Id) -> Outcome<()> {
+    fn commit(&self, psa: &Psa, identity: &KeyIdentity, id: Id) -> Result<()> {
         let Err(error) = self.key_store().commit_create(identity) else {
             return Ok(());
         };
@@ -160,11 +158,7 @@ impl MbedCryptoProvider {
 }
 
 /// Runs `f` on the key `info` describes, under the PSA lock.
-fn open_key<T>(
-    info: &KeyInfo,
-    name: &str,
-    f: impl FnOnce(&OpenKey<'_>) -> Outcome<T>,
-) -> Outcome<T> {
+fn open_key<T>(info: &KeyInfo, name: &str, f: impl FnOnce(&OpenKey<'_>) -> Result<T>) -> Result<T> {
     let key_id = KeyId::from_backend_id(&info.backend_id)?;
     let psa = Psa::lock();
     let id = key_id
@@ -181,7 +175,7 @@ fn open_key<T>(
 
 /// The attributes a new key gets: persistent, with its real size, and
 /// only if this provider supports them.
-fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<Attributes> {
+fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Result<Attributes> {
     let attributes = Attributes {
         lifetime: Lifetime::Persistent,
         ..sized(psa, attributes, source)?
@@ -202,7 +196,7 @@ fn prepared(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<A
 /// The attributes with the key's real size: an import may leave the size
 /// to the key data, but the store keeps the real one (operations size
 /// their outputs from it).
-fn sized(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Outcome<Attributes> {
+fn sized(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Result<Attributes> {
     let (Source::Import(data), 0) = (source, attributes.bits) else {
         return Ok(attributes);
     };
@@ -232,7 +226,7 @@ fn psa_crypto_rejects_size(attributes: &Attributes) -> bool {
     secp_r1 && attributes.bits == 384
 }
 
-fn make_key(psa: &Psa, key_id: KeyId, attributes: Attributes, source: Source<'_>) -> Outcome<Id> {
+fn make_key(psa: &Psa, key_id: KeyId, attributes: Attributes, source: Source<'_>) -> Result<Id> {
     let made = match (source, psa_crypto_rejects_size(&attributes)) {
         (Source::Generate, false) => key_management::generate(attributes, Some(key_id.0)),
         (Source::Import(data), false) => key_management::import(attributes, Some(key_id.0), data),
@@ -291,7 +285,7 @@ impl KeyManagement for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_generate_key::Operation,
-    ) -> Outcome<psa_generate_key::Result> {
+    ) -> Result<psa_generate_key::Result> {
         self.create(app, &op.key_name, op.attributes, Source::Generate)?;
         Ok(psa_generate_key::Result {})
     }
@@ -300,7 +294,7 @@ impl KeyManagement for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_import_key::Operation,
-    ) -> Outcome<psa_import_key::Result> {
+    ) -> Result<psa_import_key::Result> {
         self.create(app, &op.key_name, op.attributes, Source::Import(&op.data))?;
         Ok(psa_import_key::Result {})
     }
@@ -309,7 +303,7 @@ impl KeyManagement for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_export_public_key::Operation,
-    ) -> Outcome<psa_export_public_key::Result> {
+    ) -> Result<psa_export_public_key::Result> {
         self.with_key(app, &op.key_name, |key| {
             let failed = key.failed("exporting the public key");
             let size = key.attributes.export_public_key_output_size();
@@ -327,7 +321,7 @@ impl KeyManagement for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
-    ) -> Outcome<psa_destroy_key::Result> {
+    ) -> Result<psa_destroy_key::Result> {
         let identity = self.identity(app, &op.key_name);
         let info = self
             .key_store()
@@ -347,7 +341,7 @@ impl KeyExport for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_export_key::Operation,
-    ) -> Outcome<psa_export_key::Result> {
+    ) -> Result<psa_export_key::Result> {
         let name = &op.key_name;
         let info = self.ready_key(app, name)?;
         // PSA exports a public key whatever its policy's flags (so does
@@ -382,7 +376,7 @@ mod tests {
         provider: &MbedCryptoProvider,
         owner: &Application,
         name: &str,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_export_public_key::Operation {
             key_name: name.into(),
         };
@@ -395,7 +389,7 @@ mod tests {
         provider: &MbedCryptoProvider,
         owner: &Application,
         name: &str,
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_export_key::Operation {
             key_name: name.into(),
         };

@@ -5,16 +5,14 @@ use crate::MbedCryptoProvider;
 use psa_crypto::operations::mac;
 use psec_interface::operations::{psa_mac_compute, psa_mac_verify};
 use psec_provider::policy::Usage;
-use psec_provider::{Application, Mac, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, Mac, Result};
 
 impl Mac for MbedCryptoProvider {
     fn mac_compute(
         &self,
         app: &Application,
         op: psa_mac_compute::Operation,
-    ) -> Outcome<psa_mac_compute::Result> {
+    ) -> Result<psa_mac_compute::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -35,7 +33,7 @@ impl Mac for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_mac_verify::Operation,
-    ) -> Outcome<psa_mac_verify::Result> {
+    ) -> Result<psa_mac_verify::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -57,6 +55,7 @@ mod tests {
     use psa_crypto::types::algorithm::{FullLengthMac, Hash, Mac as Alg};
     use psa_crypto::types::key::{Attributes, Type};
     use psec_interface::ResponseStatus;
+    use psec_provider::ProviderError;
 
     fn compute(
         provider: &MbedCryptoProvider,
@@ -64,7 +63,7 @@ mod tests {
         name: &str,
         alg: Alg,
         input: &[u8],
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_mac_compute::Operation {
             key_name: name.into(),
             alg,
@@ -80,7 +79,7 @@ mod tests {
         alg: Alg,
         input: &[u8],
         mac: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         let op = psa_mac_verify::Operation {
             key_name: name.into(),
             alg,

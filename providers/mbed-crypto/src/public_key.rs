@@ -13,9 +13,7 @@ use crate::signing::{check_hash_length, hash_message};
 use psa_crypto::operations::{asym_encryption, asym_signature, key_management};
 use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
 use psa_crypto::types::key::{Attributes, Id, Lifetime, Policy, Type, UsageFlags};
-use psec_provider::ProviderError;
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{ProviderError, Result};
 
 /// A public key in PSA's export format: for RSA the DER `RSAPublicKey`,
 /// for elliptic curves the uncompressed point `04 || x || y`.
@@ -29,7 +27,7 @@ pub struct PublicKey<'a> {
 }
 
 /// The public type of `key_type`: pairs become public keys.
-fn public_type(key_type: Type) -> Outcome<Type> {
+fn public_type(key_type: Type) -> Result<Type> {
     match key_type {
         Type::RsaKeyPair | Type::RsaPublicKey => Ok(Type::RsaPublicKey),
         Type::EccKeyPair { curve_family } | Type::EccPublicKey { curve_family } => {
@@ -51,8 +49,8 @@ fn with_volatile_key<T>(
     key: PublicKey<'_>,
     alg: psa_crypto::types::algorithm::Algorithm,
     usage: impl FnOnce(&mut UsageFlags),
-    f: impl FnOnce(Id) -> Outcome<T>,
-) -> Outcome<T> {
+    f: impl FnOnce(Id) -> Result<T>,
+) -> Result<T> {
     let mut usage_flags = UsageFlags::default();
     usage(&mut usage_flags);
     let attributes = Attributes {
@@ -83,7 +81,7 @@ pub fn verify_hash(
     alg: AsymmetricSignature,
     hash: &[u8],
     signature: &[u8],
-) -> Outcome<()> {
+) -> Result<()> {
     check_hash_length(alg, hash)?;
     with_volatile_key(
         key,
@@ -104,7 +102,7 @@ pub fn verify_message(
     alg: AsymmetricSignature,
     message: &[u8],
     signature: &[u8],
-) -> Outcome<()> {
+) -> Result<()> {
     let digest = {
         let _psa = Psa::lock();
         psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
@@ -119,7 +117,7 @@ pub fn asymmetric_encrypt(
     alg: AsymmetricEncryption,
     plaintext: &[u8],
     salt: Option<&[u8]>,
-) -> Outcome<Vec<u8>> {
+) -> Result<Vec<u8>> {
     with_volatile_key(
         key,
         alg.into(),

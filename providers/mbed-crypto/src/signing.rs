@@ -17,15 +17,13 @@ use psec_interface::operations::{
     psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
 use psec_provider::policy::Usage;
-use psec_provider::{Application, AsymmetricSigning, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, AsymmetricSigning, ProviderError, Result};
 
 /// A hash to sign or verify must be as long as the hash `alg` names (any
 /// length, for the algorithms that sign raw data). Mbed TLS checks this
 /// for RSA but not for ECDSA, which would sign a truncated or padded hash;
 /// Parsec answers InvalidArgument for every algorithm, as PSA does.
-pub(crate) fn check_hash_length(alg: AsymmetricSignature, hash: &[u8]) -> Outcome<()> {
+pub(crate) fn check_hash_length(alg: AsymmetricSignature, hash: &[u8]) -> Result<()> {
     if alg.is_hash_len_permitted(hash.len()) {
         Ok(())
     } else {
@@ -36,7 +34,7 @@ pub(crate) fn check_hash_length(alg: AsymmetricSignature, hash: &[u8]) -> Outcom
     }
 }
 
-fn sign(key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Outcome<Vec<u8>> {
+fn sign(key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Result<Vec<u8>> {
     let size = key.attributes.sign_output_size(alg);
     let mut signature = vec![0; size.map_err(key.failed("sizing the signature"))?];
     let len = asym_signature::sign_hash(key.id, alg, hash, &mut signature)
@@ -50,13 +48,13 @@ fn verify(
     alg: AsymmetricSignature,
     hash: &[u8],
     signature: &[u8],
-) -> Outcome<()> {
+) -> Result<()> {
     asym_signature::verify_hash(key.id, alg, hash, signature).map_err(key.failed("verifying"))
 }
 
 /// The hash `alg` signs messages with; an algorithm that signs raw data or
 /// any hash can not sign a message.
-fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
+fn message_hash(alg: AsymmetricSignature) -> Result<Hash> {
     match alg.hash() {
         Some(SignHash::Specific(hash)) => Ok(hash),
         _ => Err(ProviderError::InvalidArgument(format!(
@@ -66,7 +64,7 @@ fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
 }
 
 /// `message` hashed as `alg` signs it. Runs under the caller's PSA lock.
-pub(crate) fn hash_message(alg: AsymmetricSignature, message: &[u8]) -> Outcome<Vec<u8>> {
+pub(crate) fn hash_message(alg: AsymmetricSignature, message: &[u8]) -> Result<Vec<u8>> {
     let hash_alg = message_hash(alg)?;
     let mut digest = vec![0; hash_alg.hash_length()];
     let len = hash::hash_compute(hash_alg, message, &mut digest)
@@ -80,7 +78,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_sign_hash::Operation,
-    ) -> Outcome<psa_sign_hash::Result> {
+    ) -> Result<psa_sign_hash::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -98,7 +96,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_verify_hash::Operation,
-    ) -> Outcome<psa_verify_hash::Result> {
+    ) -> Result<psa_verify_hash::Result> {
         self.use_key(
             app,
             &op.key_name,
@@ -116,7 +114,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_sign_message::Operation,
-    ) -> Outcome<psa_sign_message::Result> {
+    ) -> Result<psa_sign_message::Result> {
         message_hash(op.alg)?;
         self.use_key(
             app,
@@ -135,7 +133,7 @@ impl AsymmetricSigning for MbedCryptoProvider {
         &self,
         app: &Application,
         op: psa_verify_message::Operation,
-    ) -> Outcome<psa_verify_message::Result> {
+    ) -> Result<psa_verify_message::Result> {
         message_hash(op.alg)?;
         self.use_key(
             app,

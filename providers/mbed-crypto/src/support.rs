@@ -22,9 +22,7 @@ use psa_crypto::types::algorithm::{
 };
 use psa_crypto::types::key::{Attributes, EccFamily, Type};
 use psec_interface::operations::can_do_crypto::CheckType;
-use psec_provider::{CanDoCrypto, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{CanDoCrypto, ProviderError, Result};
 
 /// The hashes Mbed TLS computes, and so signs, MACs and pads with.
 const HASHES: [Hash; 11] = [
@@ -67,7 +65,7 @@ pub(crate) fn hash_supported(hash: Hash) -> bool {
 
 /// Answers CanDoCrypto: `Ok` if this provider can do `check` for a key
 /// with `attributes`, NotSupported otherwise.
-pub(crate) fn check(check: CheckType, attributes: &Attributes) -> Outcome<()> {
+pub(crate) fn check(check: CheckType, attributes: &Attributes) -> Result<()> {
     let (bits_needed, alg_needed) = match check {
         CheckType::Use => (false, true),
         CheckType::Generate => (true, false),
@@ -108,7 +106,7 @@ fn curve_sizes(family: EccFamily) -> &'static [usize] {
 /// does not support is NotSupported ([`check`]). Parsec's Mbed Crypto
 /// provider answers InvalidArgument to both (Mbed TLS, and psa-crypto's
 /// table of curve sizes).
-pub(crate) fn check_size_exists(attributes: &Attributes, generating: bool) -> Outcome<()> {
+pub(crate) fn check_size_exists(attributes: &Attributes, generating: bool) -> Result<()> {
     let key_type = attributes.key_type;
     let bits = attributes.bits;
     let exists = match key_type {
@@ -133,7 +131,7 @@ fn unsupported(what: impl std::fmt::Display) -> ProviderError {
 
 /// Whether the key type and size are supported; a size of 0 means "any",
 /// which only a generated key can not have.
-fn key_supported(key_type: Type, bits: usize, bits_needed: bool) -> Outcome<()> {
+fn key_supported(key_type: Type, bits: usize, bits_needed: bool) -> Result<()> {
     if bits == 0 && !bits_needed && size_supported(key_type, None) {
         return Ok(());
     }
@@ -167,7 +165,7 @@ fn size_supported(key_type: Type, bits: Option<usize>) -> bool {
 
 /// Whether keys of `key_type` can be used with `alg`. A key with no
 /// algorithm can be created (to be exported) but not used.
-fn algorithm_supported(key_type: Type, alg: Algorithm, alg_needed: bool) -> Outcome<()> {
+fn algorithm_supported(key_type: Type, alg: Algorithm, alg_needed: bool) -> Result<()> {
     let supported = match alg {
         Algorithm::None => !alg_needed,
         Algorithm::Mac(mac) => mac_supported(key_type, mac),
@@ -294,15 +292,15 @@ fn agreement_supported(key_type: Type, agreement: KeyAgreement) -> bool {
 /// This provider's own checks; `psec_provider::can_do_crypto` puts the
 /// checks every provider shares around them.
 impl CanDoCrypto for MbedCryptoProvider {
-    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn generate_check(&self, attributes: &Attributes) -> Result<()> {
         check(CheckType::Generate, attributes)
     }
 
-    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn import_check(&self, attributes: &Attributes) -> Result<()> {
         check(CheckType::Import, attributes)
     }
 
-    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn use_check(&self, attributes: &Attributes) -> Result<()> {
         check(CheckType::Use, attributes)
     }
 }
@@ -322,7 +320,7 @@ mod tests {
 
     /// CanDoCrypto as the service asks it: this provider's checks inside
     /// the common ones.
-    fn can_do(check_type: CheckType, attributes: Attributes) -> Outcome<()> {
+    fn can_do(check_type: CheckType, attributes: Attributes) -> Result<()> {
         let (_, provider) = crate::test_support::setup();
         psec_provider::can_do_crypto(
             &provider,

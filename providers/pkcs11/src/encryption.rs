@@ -13,12 +13,10 @@ use psec_interface::ResponseStatus;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
 use psec_provider::policy::Usage;
-use psec_provider::{Application, AsymmetricEncryption, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, AsymmetricEncryption, ProviderError, Result};
 
 /// The mechanism for `alg` with OAEP label `salt`.
-fn mechanism<'a>(alg: Alg, salt: Option<&'a [u8]>) -> Outcome<Mechanism<'a>> {
+fn mechanism<'a>(alg: Alg, salt: Option<&'a [u8]>) -> Result<Mechanism<'a>> {
     match alg {
         Alg::RsaPkcs1v15Crypt => match salt {
             Some(salt) if !salt.is_empty() => Err(ProviderError::InvalidArgument(
@@ -67,7 +65,7 @@ fn decrypt_failed(context: String, salt: Option<&[u8]>) -> impl FnOnce(CkError) 
 }
 
 impl Pkcs11Provider {
-    fn check_encryption(&self, key: &OpenKey<'_>, alg: Alg) -> Outcome<()> {
+    fn check_encryption(&self, key: &OpenKey<'_>, alg: Alg) -> Result<()> {
         if self
             .support()
             .encryption_supported(key.attributes.key_type, alg)
@@ -87,7 +85,7 @@ impl AsymmetricEncryption for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_asymmetric_encrypt::Operation,
-    ) -> Outcome<psa_asymmetric_encrypt::Result> {
+    ) -> Result<psa_asymmetric_encrypt::Result> {
         let key = self.use_key(app, &op.key_name, Some(Usage::Encrypt), Some(op.alg.into()))?;
         #[cfg(feature = "software-public-operations")]
         if self.software_public_operations {
@@ -110,7 +108,7 @@ impl AsymmetricEncryption for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_asymmetric_decrypt::Operation,
-    ) -> Outcome<psa_asymmetric_decrypt::Result> {
+    ) -> Result<psa_asymmetric_decrypt::Result> {
         let key = self.use_key(app, &op.key_name, Some(Usage::Decrypt), Some(op.alg.into()))?;
         self.check_encryption(&key, op.alg)?;
         let mechanism = mechanism(op.alg, op.salt.as_deref())?;

@@ -23,12 +23,10 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
-    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
+    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError, Result,
     check_generatable, check_policy_fits,
 };
 use zeroize::Zeroizing;
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// Length of the random `CKA_ID` of a new key.
 const ID_LEN: usize = 16;
@@ -61,7 +59,7 @@ impl OpenKey<'_> {
         &self,
         class: ObjectClass,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
-    ) -> Outcome<CkResult<T>> {
+    ) -> Result<CkResult<T>> {
         let token = self.session.token;
         if let Some(handle) = token.known_handle(&self.session, &self.id, class) {
             match op(handle) {
@@ -79,7 +77,7 @@ impl OpenKey<'_> {
 
     /// Searches the token for this key's object of `class`, and remembers
     /// its handle.
-    fn find_object(&self, class: ObjectClass) -> Outcome<ObjectHandle> {
+    fn find_object(&self, class: ObjectClass) -> Result<ObjectHandle> {
         let token = self.session.token;
         let found = find(&self.session, &self.id, Some(class)).map_err(ck_error(format!(
             "finding key `{}` on the token",
@@ -99,7 +97,7 @@ impl OpenKey<'_> {
     pub(crate) fn private<T>(
         &self,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
-    ) -> Outcome<CkResult<T>> {
+    ) -> Result<CkResult<T>> {
         if self.attributes.key_type.is_public_key() {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is a public key",
@@ -113,7 +111,7 @@ impl OpenKey<'_> {
     pub(crate) fn secret<T>(
         &self,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
-    ) -> Outcome<CkResult<T>> {
+    ) -> Result<CkResult<T>> {
         if !is_symmetric(self.attributes.key_type) {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is not a symmetric key",
@@ -127,13 +125,13 @@ impl OpenKey<'_> {
     pub(crate) fn public<T>(
         &self,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
-    ) -> Outcome<CkResult<T>> {
+    ) -> Result<CkResult<T>> {
         self.with_object(ObjectClass::PUBLIC_KEY, op)
     }
 
     /// Reads attributes of the object of `class`, in the order asked; a
     /// missing one (sensitive, or absent) is NotPermitted.
-    fn values(&self, class: ObjectClass, types: &[AttributeType]) -> Outcome<Vec<Vec<u8>>> {
+    fn values(&self, class: ObjectClass, types: &[AttributeType]) -> Result<Vec<Vec<u8>>> {
         let found = self
             .with_object(class, |object| self.session.get_attributes(object, types))?
             .map_err(ck_error(format!("reading key `{}`", self.name)))?;
@@ -185,7 +183,7 @@ fn find(
 }
 
 /// `ID_LEN` bytes from the system's random generator.
-fn system_random_id() -> Outcome<Vec<u8>> {
+fn system_random_id() -> Result<Vec<u8>> {
     use std::io::Read;
     let mut id = vec![0; ID_LEN];
     std::fs::File::open("/dev/urandom")
@@ -200,7 +198,7 @@ fn system_random_id() -> Outcome<Vec<u8>> {
 }
 
 /// Destroys every token object with `CKA_ID` `id`; returns how many.
-pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Outcome<usize> {
+pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Result<usize> {
     let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"));
     let destroyed = objects.and_then(|objects| {
         for object in &objects {
@@ -233,7 +231,7 @@ enum Material {
 }
 
 /// Parses key data in PSA's formats and finds the key's size in bits.
-fn parse(key_type: Type, data: &[u8]) -> Outcome<(Material, usize)> {
+fn parse(key_type: Type, data: &[u8]) -> Result<(Material, usize)> {
     match key_type {
         Type::RsaKeyPair => {
             let key = der::parse_rsa_private_key(data)?;
@@ -287,7 +285,7 @@ fn parse(key_type: Type, data: &[u8]) -> Outcome<(Material, usize)> {
 /// curve is told by the scalar's length (32, 48 or 66 bytes, big-endian);
 /// a scalar of another length, zero or not below the curve's order is
 /// refused.
-fn ec_public_point(scalar: &[u8]) -> Outcome<(usize, Vec<u8>)> {
+fn ec_public_point(scalar: &[u8]) -> Result<(usize, Vec<u8>)> {
     use p256::elliptic_curve::sec1::ToEncodedPoint;
     let invalid = || {
         ProviderError::InvalidArgument(
@@ -342,7 +340,7 @@ fn ck_key_type(key_type: Type) -> KeyType {
 }
 
 impl Pkcs11Provider {
-    fn ready_key(&self, app: &Application, name: &str) -> Outcome<KeyInfo> {
+    fn ready_key(&self, app: &Application, name: &str) -> Result<KeyInfo> {
         self.key_store()
             .get(&self.identity(app, name))?
             .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))
@@ -356,7 +354,7 @@ impl Pkcs11Provider {
         name: &'a str,
         usage: Option<Usage>,
         alg: Option<Algorithm>,
-    ) -> Outcome<OpenKey<'a>> {
+    ) -> Result<OpenKey<'a>> {
         let info = self.ready_key(app, name)?;
         if let Some(usage) = usage {
             require(name, &info.attributes, usage, alg)?;
@@ -373,7 +371,7 @@ impl Pkcs11Provider {
     /// system's (`/dev/urandom`) on a token without one. Ids must never
     /// repeat, across restarts too: two keys sharing one would share
     /// token objects.
-    fn new_id(&self, session: &Session) -> Outcome<Vec<u8>> {
+    fn new_id(&self, session: &Session) -> Result<Vec<u8>> {
         if self.token().has_rng {
             return session
                 .generate_random_vec(ID_LEN_U32)
@@ -391,7 +389,7 @@ impl Pkcs11Provider {
         name: &str,
         attributes: Attributes,
         data: Option<&[u8]>,
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         let (material, attributes) = match data {
             None => {
                 check_generatable(&attributes)?;
@@ -459,7 +457,7 @@ impl Pkcs11Provider {
         id: &[u8],
         attributes: &Attributes,
         material: Material,
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         let key_type = attributes.key_type;
         let is_rsa = matches!(key_type, Type::RsaKeyPair | Type::RsaPublicKey);
         let exportable = self.allow_export() && attributes.policy.usage_flags.export();
@@ -558,7 +556,7 @@ impl Pkcs11Provider {
     }
 
     /// The public key of `key` in PSA's format.
-    pub(crate) fn public_key_data(&self, key: &OpenKey<'_>) -> Outcome<Vec<u8>> {
+    pub(crate) fn public_key_data(&self, key: &OpenKey<'_>) -> Result<Vec<u8>> {
         if is_symmetric(key.attributes.key_type) {
             return Err(ProviderError::InvalidArgument(format!(
                 "key `{}` is a symmetric key: it has no public key",
@@ -603,7 +601,7 @@ fn make_secret(
     attributes: &Attributes,
     exportable: bool,
     material: Material,
-) -> Outcome<()> {
+) -> Result<()> {
     let is_aes = attributes.key_type == Type::Aes;
     let mut template = vec![
         Attribute::Class(ObjectClass::SECRET_KEY),
@@ -672,7 +670,7 @@ impl KeyManagement for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_generate_key::Operation,
-    ) -> Outcome<psa_generate_key::Result> {
+    ) -> Result<psa_generate_key::Result> {
         self.create(app, &op.key_name, op.attributes, None)?;
         Ok(psa_generate_key::Result {})
     }
@@ -681,7 +679,7 @@ impl KeyManagement for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_import_key::Operation,
-    ) -> Outcome<psa_import_key::Result> {
+    ) -> Result<psa_import_key::Result> {
         self.create(app, &op.key_name, op.attributes, Some(&op.data))?;
         Ok(psa_import_key::Result {})
     }
@@ -690,7 +688,7 @@ impl KeyManagement for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_export_public_key::Operation,
-    ) -> Outcome<psa_export_public_key::Result> {
+    ) -> Result<psa_export_public_key::Result> {
         let key = self.use_key(app, &op.key_name, None, None)?;
         let data = self.public_key_data(&key)?;
         Ok(psa_export_public_key::Result { data })
@@ -703,7 +701,7 @@ impl KeyManagement for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
-    ) -> Outcome<psa_destroy_key::Result> {
+    ) -> Result<psa_destroy_key::Result> {
         let identity = self.identity(app, &op.key_name);
         let info = self
             .key_store()
@@ -721,7 +719,7 @@ impl KeyExport for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_export_key::Operation,
-    ) -> Outcome<psa_export_key::Result> {
+    ) -> Result<psa_export_key::Result> {
         let key = self.use_key(app, &op.key_name, None, None)?;
         // PSA exports a public key whatever its policy's flags; anything
         // else needs the export flag.

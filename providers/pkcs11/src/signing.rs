@@ -15,16 +15,14 @@ use psec_interface::operations::{
 };
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
 use psec_provider::policy::Usage;
-use psec_provider::{Application, AsymmetricSigning, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{Application, AsymmetricSigning, ProviderError, Result};
 
 fn invalid(what: impl Into<String>) -> ProviderError {
     ProviderError::InvalidArgument(what.into())
 }
 
 /// The specific hash of `alg`; a wildcard is not an operation's algorithm.
-fn specific(alg: AsymmetricSignature, hash_alg: SignHash) -> Outcome<Hash> {
+fn specific(alg: AsymmetricSignature, hash_alg: SignHash) -> Result<Hash> {
     match hash_alg {
         SignHash::Specific(hash) => Ok(hash),
         SignHash::Any => Err(invalid(format!(
@@ -33,7 +31,7 @@ fn specific(alg: AsymmetricSignature, hash_alg: SignHash) -> Outcome<Hash> {
     }
 }
 
-fn check_length(hash_alg: Hash, hash: &[u8]) -> Outcome<()> {
+fn check_length(hash_alg: Hash, hash: &[u8]) -> Result<()> {
     if hash.len() == hash_alg.hash_length() {
         Ok(())
     } else {
@@ -50,7 +48,7 @@ fn not_supported(alg: AsymmetricSignature) -> ProviderError {
 }
 
 /// The mechanism and the data it signs for `alg` over `hash`.
-fn signing_input(alg: AsymmetricSignature, hash: &[u8]) -> Outcome<(Mechanism<'static>, Vec<u8>)> {
+fn signing_input(alg: AsymmetricSignature, hash: &[u8]) -> Result<(Mechanism<'static>, Vec<u8>)> {
     match alg {
         AsymmetricSignature::RsaPkcs1v15Sign { hash_alg } => {
             let hash_alg = specific(alg, hash_alg)?;
@@ -84,7 +82,7 @@ fn signing_input(alg: AsymmetricSignature, hash: &[u8]) -> Outcome<(Mechanism<'s
 }
 
 /// The hash `alg` signs messages with.
-fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
+fn message_hash(alg: AsymmetricSignature) -> Result<Hash> {
     match alg.hash() {
         Some(SignHash::Specific(hash)) => Ok(hash),
         _ => Err(invalid(format!(
@@ -94,7 +92,7 @@ fn message_hash(alg: AsymmetricSignature) -> Outcome<Hash> {
 }
 
 impl Pkcs11Provider {
-    fn supported(&self, key: &OpenKey<'_>, alg: AsymmetricSignature) -> Outcome<()> {
+    fn supported(&self, key: &OpenKey<'_>, alg: AsymmetricSignature) -> Result<()> {
         if self
             .support()
             .signature_supported(key.attributes.key_type, alg)
@@ -105,7 +103,7 @@ impl Pkcs11Provider {
         }
     }
 
-    fn sign(&self, key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Outcome<Vec<u8>> {
+    fn sign(&self, key: &OpenKey<'_>, alg: AsymmetricSignature, hash: &[u8]) -> Result<Vec<u8>> {
         self.supported(key, alg)?;
         let (mechanism, data) = signing_input(alg, hash)?;
         key.private(|private| key.session.sign(&mechanism, private, &data))?
@@ -118,7 +116,7 @@ impl Pkcs11Provider {
         alg: AsymmetricSignature,
         hash: &[u8],
         signature: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         #[cfg(feature = "software-public-operations")]
         if self.software_public_operations {
             return self.verify_hash_in_software(key, alg, hash, signature);
@@ -135,7 +133,7 @@ impl Pkcs11Provider {
         key: &OpenKey<'_>,
         alg: AsymmetricSignature,
         message: &[u8],
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let hash = message_hash(alg)?;
         key.session
             .digest(&digest_mechanism(hash)?, message)
@@ -148,7 +146,7 @@ impl AsymmetricSigning for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_sign_hash::Operation,
-    ) -> Outcome<psa_sign_hash::Result> {
+    ) -> Result<psa_sign_hash::Result> {
         let key = self.use_key(
             app,
             &op.key_name,
@@ -163,7 +161,7 @@ impl AsymmetricSigning for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_verify_hash::Operation,
-    ) -> Outcome<psa_verify_hash::Result> {
+    ) -> Result<psa_verify_hash::Result> {
         let key = self.use_key(
             app,
             &op.key_name,
@@ -178,7 +176,7 @@ impl AsymmetricSigning for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_sign_message::Operation,
-    ) -> Outcome<psa_sign_message::Result> {
+    ) -> Result<psa_sign_message::Result> {
         let key = self.use_key(
             app,
             &op.key_name,
@@ -194,7 +192,7 @@ impl AsymmetricSigning for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_verify_message::Operation,
-    ) -> Outcome<psa_verify_message::Result> {
+    ) -> Result<psa_verify_message::Result> {
         let key = self.use_key(
             app,
             &op.key_name,

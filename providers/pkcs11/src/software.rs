@@ -8,18 +8,16 @@
 use crate::Pkcs11Provider;
 use crate::keys::OpenKey;
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
-use psec_provider::ProviderError;
+use psec_provider::Result;
 use psec_provider_mbed_crypto::public_key::{self, PublicKey};
-
-type Outcome<T> = Result<T, ProviderError>;
 
 impl Pkcs11Provider {
     /// Runs `f` on the public key of `key`, read from the token.
     fn with_public_key<T>(
         &self,
         key: &OpenKey<'_>,
-        f: impl FnOnce(PublicKey<'_>) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(PublicKey<'_>) -> Result<T>,
+    ) -> Result<T> {
         let data = self.public_key_data(key)?;
         f(PublicKey {
             key_type: key.attributes.key_type,
@@ -33,7 +31,7 @@ impl Pkcs11Provider {
         alg: AsymmetricSignature,
         hash: &[u8],
         signature: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         self.with_public_key(key, |public| {
             public_key::verify_hash(public, alg, hash, signature)
         })
@@ -45,7 +43,7 @@ impl Pkcs11Provider {
         alg: AsymmetricSignature,
         message: &[u8],
         signature: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         self.with_public_key(key, |public| {
             public_key::verify_message(public, alg, message, signature)
         })
@@ -57,7 +55,7 @@ impl Pkcs11Provider {
         alg: AsymmetricEncryption,
         plaintext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         self.with_public_key(key, |public| {
             public_key::asymmetric_encrypt(public, alg, plaintext, salt)
         })

@@ -16,9 +16,7 @@ use psec_interface::psa_crypto::types::algorithm::{
     FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement, SignHash,
 };
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
-use psec_provider::{CanDoCrypto, ProviderError};
-
-type Outcome<T> = Result<T, ProviderError>;
+use psec_provider::{CanDoCrypto, ProviderError, Result};
 
 /// RSA key sizes this provider takes, whole bytes; the token may allow
 /// fewer.
@@ -244,7 +242,7 @@ impl Support<'_> {
     /// PKCS#11 provider, a key to use must have its size (the token's
     /// mechanisms have a range of key sizes), and an elliptic curve key
     /// always (its size names its curve).
-    pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Outcome<()> {
+    pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Result<()> {
         let (bits_needed, alg_needed) = match check {
             CheckType::Use => (true, true),
             CheckType::Generate => (true, false),
@@ -277,7 +275,7 @@ impl Support<'_> {
         bits: usize,
         bits_needed: bool,
         check: CheckType,
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         let any_size = bits == 0 && !bits_needed;
         let ok = match key_type {
             Type::RsaKeyPair | Type::RsaPublicKey => {
@@ -439,15 +437,15 @@ impl Support<'_> {
 /// This provider's own checks; `psec_provider::can_do_crypto` puts the
 /// checks every provider shares around them.
 impl CanDoCrypto for Pkcs11Provider {
-    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn generate_check(&self, attributes: &Attributes) -> Result<()> {
         self.support().check(CheckType::Generate, attributes)
     }
 
-    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn import_check(&self, attributes: &Attributes) -> Result<()> {
         self.support().check(CheckType::Import, attributes)
     }
 
-    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn use_check(&self, attributes: &Attributes) -> Result<()> {
         self.support().check(CheckType::Use, attributes)
     }
 }

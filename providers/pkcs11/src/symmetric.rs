@@ -24,10 +24,8 @@ use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, Cipher as CipherAlg, Hash, KeyAgreement as AgreementAlg, RawKeyAgreement,
 };
 use psec_provider::policy::Usage;
-use psec_provider::{Aead, Application, Cipher, Hashing, KeyAgreement, Mac, ProviderError};
+use psec_provider::{Aead, Application, Cipher, Hashing, KeyAgreement, Mac, ProviderError, Result};
 use zeroize::Zeroizing;
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// The AES block (and CBC IV) size.
 const BLOCK: usize = 16;
@@ -69,7 +67,7 @@ fn invalid_signature(what: impl Into<String>) -> ProviderError {
 
 impl Pkcs11Provider {
     /// NotSupported unless the token can use keys like `key` with `alg`.
-    fn check_use(&self, key: &OpenKey<'_>, alg: Algorithm) -> Outcome<()> {
+    fn check_use(&self, key: &OpenKey<'_>, alg: Algorithm) -> Result<()> {
         if self
             .support()
             .algorithm_supported(key.attributes.key_type, alg)
@@ -89,7 +87,7 @@ impl Pkcs11Provider {
         name: &'a str,
         usage: Usage,
         alg: CipherAlg,
-    ) -> Outcome<OpenKey<'a>> {
+    ) -> Result<OpenKey<'a>> {
         let key = self.use_key(app, name, Some(usage), Some(alg.into()))?;
         self.check_use(&key, alg.into())?;
         if cipher_mechanism(alg).is_none() {
@@ -104,7 +102,7 @@ impl Pkcs11Provider {
         key: &OpenKey<'_>,
         alg: psec_interface::psa_crypto::types::algorithm::Mac,
         input: &[u8],
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         self.check_use(key, alg.into())?;
         let (hash, length) =
             hmac_of(alg).ok_or_else(|| ProviderError::NotSupported(format!("{alg:?}")))?;
@@ -129,7 +127,7 @@ impl Cipher for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_cipher_encrypt::Operation,
-    ) -> Outcome<psa_cipher_encrypt::Result> {
+    ) -> Result<psa_cipher_encrypt::Result> {
         let key = self.cipher_key(app, &op.key_name, Usage::Encrypt, op.alg)?;
         let failed = ck_error(format!("encrypting with key `{}`", key.name));
         let ciphertext = match op.alg {
@@ -166,7 +164,7 @@ impl Cipher for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_cipher_decrypt::Operation,
-    ) -> Outcome<psa_cipher_decrypt::Result> {
+    ) -> Result<psa_cipher_decrypt::Result> {
         let key = self.cipher_key(app, &op.key_name, Usage::Decrypt, op.alg)?;
         let failed = |error: CkError| match error {
             // SoftHSM2 answers bad padding with CKR_GENERAL_ERROR.
@@ -214,7 +212,7 @@ impl Aead for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_aead_encrypt::Operation,
-    ) -> Outcome<psa_aead_encrypt::Result> {
+    ) -> Result<psa_aead_encrypt::Result> {
         let key = self.use_key(app, &op.key_name, Some(Usage::Encrypt), Some(op.alg.into()))?;
         self.check_use(&key, op.alg.into())?;
         let tag = gcm_tag_length(op.alg)
@@ -237,7 +235,7 @@ impl Aead for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_aead_decrypt::Operation,
-    ) -> Outcome<psa_aead_decrypt::Result> {
+    ) -> Result<psa_aead_decrypt::Result> {
         let key = self.use_key(app, &op.key_name, Some(Usage::Decrypt), Some(op.alg.into()))?;
         self.check_use(&key, op.alg.into())?;
         let tag = gcm_tag_length(op.alg)
@@ -278,7 +276,7 @@ impl Mac for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_mac_compute::Operation,
-    ) -> Outcome<psa_mac_compute::Result> {
+    ) -> Result<psa_mac_compute::Result> {
         let key = self.use_key(
             app,
             &op.key_name,
@@ -293,7 +291,7 @@ impl Mac for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_mac_verify::Operation,
-    ) -> Outcome<psa_mac_verify::Result> {
+    ) -> Result<psa_mac_verify::Result> {
         let key = self.use_key(
             app,
             &op.key_name,
@@ -313,7 +311,7 @@ impl Mac for Pkcs11Provider {
 }
 
 impl Pkcs11Provider {
-    fn hash(&self, hash: Hash, input: &[u8]) -> Outcome<Vec<u8>> {
+    fn hash(&self, hash: Hash, input: &[u8]) -> Result<Vec<u8>> {
         if !self.support().digests(hash) {
             return Err(ProviderError::NotSupported(format!(
                 "this PKCS#11 token does not hash with {hash:?}"
@@ -327,12 +325,12 @@ impl Pkcs11Provider {
 }
 
 impl Hashing for Pkcs11Provider {
-    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Outcome<psa_hash_compute::Result> {
+    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Result<psa_hash_compute::Result> {
         let hash = self.hash(op.alg, &op.input)?;
         Ok(psa_hash_compute::Result { hash })
     }
 
-    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Outcome<psa_hash_compare::Result> {
+    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Result<psa_hash_compare::Result> {
         let hash = self.hash(op.alg, &op.input)?;
         if same(&hash, &op.hash) {
             Ok(psa_hash_compare::Result {})
@@ -350,7 +348,7 @@ impl KeyAgreement for Pkcs11Provider {
         &self,
         app: &Application,
         op: psa_raw_key_agreement::Operation,
-    ) -> Outcome<psa_raw_key_agreement::Result> {
+    ) -> Result<psa_raw_key_agreement::Result> {
         let alg: Algorithm = AgreementAlg::Raw(op.alg).into();
         let key = self.use_key(app, &op.private_key_name, Some(Usage::Derive), Some(alg))?;
         if op.alg != RawKeyAgreement::Ecdh {

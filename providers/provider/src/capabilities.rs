@@ -1,14 +1,12 @@
 //! What a provider can do, one small trait per capability, and the routing
 //! of operations to them.
 
-use crate::{Application, ProviderError};
+use crate::{Application, ProviderError, Result};
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_interface::operations::*;
 use psec_interface::psa_crypto::types::key::Attributes;
 use psec_interface::{NativeOperation, NativeResult, Opcode};
 use std::collections::BTreeSet;
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// A crypto backend.
 ///
@@ -76,25 +74,25 @@ pub trait KeyManagement: Send + Sync {
         &self,
         app: &Application,
         op: psa_generate_key::Operation,
-    ) -> Outcome<psa_generate_key::Result>;
+    ) -> Result<psa_generate_key::Result>;
     /// PsaImportKey.
     fn import_key(
         &self,
         app: &Application,
         op: psa_import_key::Operation,
-    ) -> Outcome<psa_import_key::Result>;
+    ) -> Result<psa_import_key::Result>;
     /// PsaExportPublicKey.
     fn export_public_key(
         &self,
         app: &Application,
         op: psa_export_public_key::Operation,
-    ) -> Outcome<psa_export_public_key::Result>;
+    ) -> Result<psa_export_public_key::Result>;
     /// PsaDestroyKey.
     fn destroy_key(
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
-    ) -> Outcome<psa_destroy_key::Result>;
+    ) -> Result<psa_destroy_key::Result>;
 }
 
 /// Export key material, where the key's policy allows it.
@@ -104,7 +102,7 @@ pub trait KeyExport: Send + Sync {
         &self,
         app: &Application,
         op: psa_export_key::Operation,
-    ) -> Outcome<psa_export_key::Result>;
+    ) -> Result<psa_export_key::Result>;
 }
 
 /// Sign and verify.
@@ -114,25 +112,25 @@ pub trait AsymmetricSigning: Send + Sync {
         &self,
         app: &Application,
         op: psa_sign_hash::Operation,
-    ) -> Outcome<psa_sign_hash::Result>;
+    ) -> Result<psa_sign_hash::Result>;
     /// PsaVerifyHash.
     fn verify_hash(
         &self,
         app: &Application,
         op: psa_verify_hash::Operation,
-    ) -> Outcome<psa_verify_hash::Result>;
+    ) -> Result<psa_verify_hash::Result>;
     /// PsaSignMessage.
     fn sign_message(
         &self,
         app: &Application,
         op: psa_sign_message::Operation,
-    ) -> Outcome<psa_sign_message::Result>;
+    ) -> Result<psa_sign_message::Result>;
     /// PsaVerifyMessage.
     fn verify_message(
         &self,
         app: &Application,
         op: psa_verify_message::Operation,
-    ) -> Outcome<psa_verify_message::Result>;
+    ) -> Result<psa_verify_message::Result>;
 }
 
 /// Encrypt and decrypt with key pairs.
@@ -142,13 +140,13 @@ pub trait AsymmetricEncryption: Send + Sync {
         &self,
         app: &Application,
         op: psa_asymmetric_encrypt::Operation,
-    ) -> Outcome<psa_asymmetric_encrypt::Result>;
+    ) -> Result<psa_asymmetric_encrypt::Result>;
     /// PsaAsymmetricDecrypt.
     fn asymmetric_decrypt(
         &self,
         app: &Application,
         op: psa_asymmetric_decrypt::Operation,
-    ) -> Outcome<psa_asymmetric_decrypt::Result>;
+    ) -> Result<psa_asymmetric_decrypt::Result>;
 }
 
 /// Authenticated encryption.
@@ -158,13 +156,13 @@ pub trait Aead: Send + Sync {
         &self,
         app: &Application,
         op: psa_aead_encrypt::Operation,
-    ) -> Outcome<psa_aead_encrypt::Result>;
+    ) -> Result<psa_aead_encrypt::Result>;
     /// PsaAeadDecrypt.
     fn aead_decrypt(
         &self,
         app: &Application,
         op: psa_aead_decrypt::Operation,
-    ) -> Outcome<psa_aead_decrypt::Result>;
+    ) -> Result<psa_aead_decrypt::Result>;
 }
 
 /// Unauthenticated symmetric encryption.
@@ -174,13 +172,13 @@ pub trait Cipher: Send + Sync {
         &self,
         app: &Application,
         op: psa_cipher_encrypt::Operation,
-    ) -> Outcome<psa_cipher_encrypt::Result>;
+    ) -> Result<psa_cipher_encrypt::Result>;
     /// PsaCipherDecrypt.
     fn cipher_decrypt(
         &self,
         app: &Application,
         op: psa_cipher_decrypt::Operation,
-    ) -> Outcome<psa_cipher_decrypt::Result>;
+    ) -> Result<psa_cipher_decrypt::Result>;
 }
 
 /// Message authentication codes.
@@ -190,21 +188,21 @@ pub trait Mac: Send + Sync {
         &self,
         app: &Application,
         op: psa_mac_compute::Operation,
-    ) -> Outcome<psa_mac_compute::Result>;
+    ) -> Result<psa_mac_compute::Result>;
     /// PsaMacVerify.
     fn mac_verify(
         &self,
         app: &Application,
         op: psa_mac_verify::Operation,
-    ) -> Outcome<psa_mac_verify::Result>;
+    ) -> Result<psa_mac_verify::Result>;
 }
 
 /// Hashing; needs no key and no authentication.
 pub trait Hashing: Send + Sync {
     /// PsaHashCompute.
-    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Outcome<psa_hash_compute::Result>;
+    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Result<psa_hash_compute::Result>;
     /// PsaHashCompare.
-    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Outcome<psa_hash_compare::Result>;
+    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Result<psa_hash_compare::Result>;
 }
 
 /// Raw key agreement.
@@ -214,7 +212,7 @@ pub trait KeyAgreement: Send + Sync {
         &self,
         app: &Application,
         op: psa_raw_key_agreement::Operation,
-    ) -> Outcome<psa_raw_key_agreement::Result>;
+    ) -> Result<psa_raw_key_agreement::Result>;
 }
 
 /// Random numbers; needs no authentication.
@@ -223,7 +221,7 @@ pub trait Random: Send + Sync {
     fn generate_random(
         &self,
         op: psa_generate_random::Operation,
-    ) -> Outcome<psa_generate_random::Result>;
+    ) -> Result<psa_generate_random::Result>;
 }
 
 /// Key attestation.
@@ -233,13 +231,13 @@ pub trait Attestation: Send + Sync {
         &self,
         app: &Application,
         op: attest_key::Operation,
-    ) -> Outcome<attest_key::Result>;
+    ) -> Result<attest_key::Result>;
     /// PrepareKeyAttestation.
     fn prepare_key_attestation(
         &self,
         app: &Application,
         op: prepare_key_attestation::Operation,
-    ) -> Outcome<prepare_key_attestation::Result>;
+    ) -> Result<prepare_key_attestation::Result>;
 }
 
 /// What a provider's backend really supports, for CanDoCrypto: the
@@ -250,15 +248,15 @@ pub trait CanDoCrypto: Send + Sync {
     /// Whether a key with `attributes` can be generated. When the policy
     /// names an algorithm, [`use_check`](CanDoCrypto::use_check) is asked
     /// next.
-    fn generate_check(&self, attributes: &Attributes) -> Outcome<()>;
+    fn generate_check(&self, attributes: &Attributes) -> Result<()>;
     /// Whether a key with `attributes` can be imported (a size of 0: any
     /// size the data has). When the policy names an algorithm,
     /// [`use_check`](CanDoCrypto::use_check) is asked next.
-    fn import_check(&self, attributes: &Attributes) -> Outcome<()>;
+    fn import_check(&self, attributes: &Attributes) -> Result<()>;
     /// Whether a key with `attributes` can be used for its policy's
     /// algorithm, once the common checks found that the policy names an
     /// algorithm the key type fits and allows a crypto use.
-    fn use_check(&self, attributes: &Attributes) -> Outcome<()>;
+    fn use_check(&self, attributes: &Attributes) -> Result<()>;
 }
 
 /// The opcodes a provider supports, derived from the capabilities it
@@ -328,7 +326,7 @@ fn missing(opcode: Opcode) -> ProviderError {
 }
 
 /// The capability, or NotSupported for `opcode` if the provider lacks it.
-fn need<T: ?Sized>(capability: Option<&T>, opcode: Opcode) -> Outcome<&T> {
+fn need<T: ?Sized>(capability: Option<&T>, opcode: Opcode) -> Result<&T> {
     capability.ok_or_else(|| missing(opcode))
 }
 
@@ -341,7 +339,7 @@ pub fn execute(
     provider: &dyn Provider,
     app: Option<&Application>,
     op: NativeOperation,
-) -> Outcome<NativeResult> {
+) -> Result<NativeResult> {
     let opcode = op.opcode();
     let app = || app.ok_or(ProviderError::NotAuthenticated);
     use NativeOperation as O;

@@ -27,12 +27,10 @@
 //! key-agreement policy, so that CanDoCrypto says what the provider can
 //! really do.
 
-use crate::{CanDoCrypto, ProviderError};
+use crate::{CanDoCrypto, ProviderError, Result};
 use psec_interface::operations::can_do_crypto::{self, CheckType};
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::Attributes;
-
-type Outcome<T> = Result<T, ProviderError>;
 
 fn unsupported(what: impl std::fmt::Display) -> ProviderError {
     ProviderError::NotSupported(format!("CanDoCrypto: {what}"))
@@ -43,7 +41,7 @@ fn unsupported(what: impl std::fmt::Display) -> ProviderError {
 pub fn can_do_crypto(
     provider: &dyn CanDoCrypto,
     op: can_do_crypto::Operation,
-) -> Outcome<can_do_crypto::Result> {
+) -> Result<can_do_crypto::Result> {
     let attributes = &op.attributes;
     let names_algorithm = attributes.policy.permitted_algorithms != Algorithm::None;
     match op.check_type {
@@ -68,7 +66,7 @@ pub fn can_do_crypto(
 }
 
 /// The common part of Use, then the provider's.
-fn use_check(provider: &dyn CanDoCrypto, attributes: &Attributes) -> Outcome<()> {
+fn use_check(provider: &dyn CanDoCrypto, attributes: &Attributes) -> Result<()> {
     let alg = attributes.policy.permitted_algorithms;
     if alg == Algorithm::None {
         return Err(unsupported("using a key whose policy names no algorithm"));
@@ -123,7 +121,7 @@ mod tests {
             }
         }
 
-        fn answer(&self, check: &'static str) -> Outcome<()> {
+        fn answer(&self, check: &'static str) -> Result<()> {
             self.calls.lock().unwrap().push(check);
             if self.refuse.contains(&check) {
                 Err(ProviderError::NotSupported(check.into()))
@@ -138,13 +136,13 @@ mod tests {
     }
 
     impl CanDoCrypto for Recorder {
-        fn generate_check(&self, _: &Attributes) -> Outcome<()> {
+        fn generate_check(&self, _: &Attributes) -> Result<()> {
             self.answer("generate")
         }
-        fn import_check(&self, _: &Attributes) -> Outcome<()> {
+        fn import_check(&self, _: &Attributes) -> Result<()> {
             self.answer("import")
         }
-        fn use_check(&self, _: &Attributes) -> Outcome<()> {
+        fn use_check(&self, _: &Attributes) -> Result<()> {
             self.answer("use")
         }
     }
@@ -173,7 +171,7 @@ mod tests {
         flags.set_sign_hash();
     }
 
-    fn ask(provider: &Recorder, check_type: CheckType, attributes: Attributes) -> Outcome<()> {
+    fn ask(provider: &Recorder, check_type: CheckType, attributes: Attributes) -> Result<()> {
         can_do_crypto(
             provider,
             can_do_crypto::Operation {
@@ -184,7 +182,7 @@ mod tests {
         .map(|_| ())
     }
 
-    fn assert_not_supported(answer: Outcome<()>) {
+    fn assert_not_supported(answer: Result<()>) {
         let error = answer.unwrap_err();
         assert_eq!(
             error.status(),

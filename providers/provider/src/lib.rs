@@ -58,3 +58,7 @@ pub use error::ProviderError;
 pub use key_creation::{check_generatable, check_policy_fits};
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 pub use psec_interface;
+
+/// The result of a provider operation: [`ProviderError`] unless said
+/// otherwise.
+pub type Result<T, E = ProviderError> = std::result::Result<T, E>;

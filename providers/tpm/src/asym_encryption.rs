@@ -21,16 +21,14 @@ use psec_interface::SecretBytes;
 use psec_interface::operations::{psa_asymmetric_decrypt, psa_asymmetric_encrypt};
 use psec_interface::psa_crypto::types::algorithm::AsymmetricEncryption as Alg;
 use psec_provider::policy::Usage;
-use psec_provider::{Application, AsymmetricEncryption, ProviderError};
+use psec_provider::{Application, AsymmetricEncryption, ProviderError, Result};
 use tss_esapi::constants::Tss2ResponseCodeKind as Kind;
 use tss_esapi::interface_types::session_handles::AuthSession;
 use tss_esapi::structures::{Data, HashScheme, PublicKeyRsa, RsaDecryptionScheme};
 use tss_esapi::{Context, Error as TssError};
 
-type Outcome<T> = Result<T, ProviderError>;
-
 impl TpmProvider {
-    fn decryption_scheme(&self, alg: Alg) -> Outcome<RsaDecryptionScheme> {
+    fn decryption_scheme(&self, alg: Alg) -> Result<RsaDecryptionScheme> {
         match alg {
             Alg::RsaPkcs1v15Crypt => Ok(RsaDecryptionScheme::RsaEs),
             Alg::RsaOaep { hash_alg } => Ok(RsaDecryptionScheme::Oaep(HashScheme::new(
@@ -40,7 +38,7 @@ impl TpmProvider {
     }
 }
 
-fn label(alg: Alg, salt: Option<&SecretBytes>) -> Outcome<Data> {
+fn label(alg: Alg, salt: Option<&SecretBytes>) -> Result<Data> {
     let salt: &[u8] = salt.map(|salt| &salt[..]).unwrap_or_default();
     if salt.is_empty() {
         return Ok(Data::default());
@@ -96,7 +94,7 @@ impl AsymmetricEncryption for TpmProvider {
         &self,
         app: &Application,
         op: psa_asymmetric_encrypt::Operation,
-    ) -> Outcome<psa_asymmetric_encrypt::Result> {
+    ) -> Result<psa_asymmetric_encrypt::Result> {
         let scheme = self.decryption_scheme(op.alg)?;
         let label = label(op.alg, op.salt.as_ref())?;
         self.use_key(
@@ -140,7 +138,7 @@ impl AsymmetricEncryption for TpmProvider {
         &self,
         app: &Application,
         op: psa_asymmetric_decrypt::Operation,
-    ) -> Outcome<psa_asymmetric_decrypt::Result> {
+    ) -> Result<psa_asymmetric_decrypt::Result> {
         let scheme = self.decryption_scheme(op.alg)?;
         let label = label(op.alg, op.salt.as_ref())?;
         self.use_key(
@@ -184,7 +182,7 @@ mod tests {
         alg: Alg,
         plaintext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let op = psa_asymmetric_encrypt::Operation {
             key_name: name.into(),
             alg,
@@ -203,7 +201,7 @@ mod tests {
         alg: Alg,
         ciphertext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Outcome<SecretBytes> {
+    ) -> Result<SecretBytes> {
         let op = psa_asymmetric_decrypt::Operation {
             key_name: name.into(),
             alg,

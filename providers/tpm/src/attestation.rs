@@ -27,7 +27,7 @@ use psec_interface::operations::attest_key::{self, AttestationOutput, Attestatio
 use psec_interface::operations::prepare_key_attestation::{
     self, PrepareKeyAttestationOutput, PrepareKeyAttestationParams,
 };
-use psec_provider::{Application, Attestation, ProviderError};
+use psec_provider::{Application, Attestation, ProviderError, Result};
 use tss_esapi::abstraction::ek::create_ek_public_from_default_template_2;
 use tss_esapi::abstraction::{AsymmetricAlgorithmSelection, DefaultKey};
 use tss_esapi::constants::SessionType;
@@ -39,10 +39,8 @@ use tss_esapi::interface_types::session_handles::{AuthSession, PolicySession};
 use tss_esapi::structures::{EncryptedSecret, IdObject, Public, SymmetricDefinition};
 use tss_esapi::traits::Marshall;
 
-type Outcome<T> = Result<T, ProviderError>;
-
 /// The endorsement key's public template.
-pub(crate) fn endorsement_key_template() -> Outcome<Public> {
+pub(crate) fn endorsement_key_template() -> Result<Public> {
     create_ek_public_from_default_template_2(
         AsymmetricAlgorithmSelection::Rsa(RsaKeyBits::Rsa2048),
         DefaultKey,
@@ -50,7 +48,7 @@ pub(crate) fn endorsement_key_template() -> Outcome<Public> {
     .map_err(|error| tpm_error(error, "building the endorsement key template"))
 }
 
-fn no_own_attesting_key(attesting_key_name: Option<&String>) -> Outcome<()> {
+fn no_own_attesting_key(attesting_key_name: Option<&String>) -> Result<()> {
     match attesting_key_name {
         None => Ok(()),
         Some(_) => Err(ProviderError::NotSupported(
@@ -62,7 +60,7 @@ fn no_own_attesting_key(attesting_key_name: Option<&String>) -> Outcome<()> {
 impl Tpm {
     /// Creates the endorsement key (a primary key of the endorsement
     /// hierarchy).
-    fn endorsement_key(&mut self) -> Outcome<KeyHandle> {
+    fn endorsement_key(&mut self) -> Result<KeyHandle> {
         let template = endorsement_key_template()?;
         self.context
             .execute_with_session(Some(AuthSession::Password), |context| {
@@ -78,7 +76,7 @@ impl Tpm {
         attested: KeyHandle,
         credential_blob: IdObject,
         secret: EncryptedSecret,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let session = self
             .context
             .start_auth_session(
@@ -112,7 +110,7 @@ impl Tpm {
         attested: KeyHandle,
         credential_blob: IdObject,
         secret: EncryptedSecret,
-    ) -> Outcome<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let policy = PolicySession::try_from(session)
             .map_err(|error| tpm_error(error, "using the policy session"))?;
         self.context
@@ -145,8 +143,8 @@ impl TpmProvider {
         &self,
         app: &Application,
         name: &str,
-        f: impl FnOnce(&mut Tpm, KeyHandle, &Public) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&mut Tpm, KeyHandle, &Public) -> Result<T>,
+    ) -> Result<T> {
         let info = self
             .key_store()
             .get(&self.identity(app, name))?
@@ -172,7 +170,7 @@ impl Attestation for TpmProvider {
         &self,
         app: &Application,
         op: attest_key::Operation,
-    ) -> Outcome<attest_key::Result> {
+    ) -> Result<attest_key::Result> {
         no_own_attesting_key(op.attesting_key_name.as_ref())?;
         let AttestationParams::ActivateCredential {
             credential_blob,
@@ -202,7 +200,7 @@ impl Attestation for TpmProvider {
         &self,
         app: &Application,
         op: prepare_key_attestation::Operation,
-    ) -> Outcome<prepare_key_attestation::Result> {
+    ) -> Result<prepare_key_attestation::Result> {
         let PrepareKeyAttestationParams::ActivateCredential {
             attested_key_name,
             attesting_key_name,
@@ -256,7 +254,7 @@ mod tests {
     use tss_esapi::structures::{Digest, Name, PublicKeyRsa};
     use tss_esapi::traits::UnMarshall;
 
-    fn prepare(setup: &Setup, name: &str) -> Outcome<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    fn prepare(setup: &Setup, name: &str) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         let op = prepare_key_attestation::Operation {
             parameters: PrepareKeyAttestationParams::ActivateCredential {
                 attested_key_name: name.into(),
@@ -277,7 +275,7 @@ mod tests {
         }
     }
 
-    fn attest(setup: &Setup, name: &str, blob: Vec<u8>, secret: Vec<u8>) -> Outcome<Vec<u8>> {
+    fn attest(setup: &Setup, name: &str, blob: Vec<u8>, secret: Vec<u8>) -> Result<Vec<u8>> {
         let op = attest_key::Operation {
             attested_key_name: name.into(),
             parameters: AttestationParams::ActivateCredential {

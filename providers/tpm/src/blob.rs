@@ -10,11 +10,9 @@
 //! | 1, key pair | parent name, TPM2B public area, TPM2B private (wrapped) area |
 //! | 2, public key | TPM2B public area |
 
-use psec_provider::ProviderError;
+use psec_provider::{ProviderError, Result};
 use tss_esapi::structures::{Private, Public};
 use tss_esapi::traits::{Marshall, UnMarshall};
-
-type Outcome<T> = Result<T, ProviderError>;
 
 const PAIR: u8 = 1;
 const PUBLIC: u8 = 2;
@@ -39,14 +37,14 @@ fn corrupt(what: &str) -> ProviderError {
     )))
 }
 
-fn put(out: &mut Vec<u8>, field: &[u8]) -> Outcome<()> {
+fn put(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
     let len = u16::try_from(field.len()).map_err(|_| corrupt("field longer than 64 KiB"))?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(field);
     Ok(())
 }
 
-fn take<'a>(input: &mut &'a [u8]) -> Outcome<&'a [u8]> {
+fn take<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
     let (len, rest) = input
         .split_first_chunk::<2>()
         .ok_or_else(|| corrupt("truncated length"))?;
@@ -59,7 +57,7 @@ fn take<'a>(input: &mut &'a [u8]) -> Outcome<&'a [u8]> {
     Ok(field)
 }
 
-fn marshalled(public: &Public) -> Outcome<Vec<u8>> {
+fn marshalled(public: &Public) -> Result<Vec<u8>> {
     public
         .marshall()
         .map_err(|error| corrupt(&format!("public area: {error}")))
@@ -74,7 +72,7 @@ impl KeyBlob {
     }
 
     /// The backend id the key store keeps.
-    pub(crate) fn to_backend_id(&self) -> Outcome<Vec<u8>> {
+    pub(crate) fn to_backend_id(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         match self {
             KeyBlob::Pair {
@@ -96,7 +94,7 @@ impl KeyBlob {
     }
 
     /// Reads a backend id back.
-    pub(crate) fn from_backend_id(backend_id: &[u8]) -> Outcome<Self> {
+    pub(crate) fn from_backend_id(backend_id: &[u8]) -> Result<Self> {
         let (&kind, mut rest) = backend_id
             .split_first()
             .ok_or_else(|| corrupt("empty backend id"))?;

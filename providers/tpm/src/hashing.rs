@@ -6,14 +6,12 @@ use crate::signing::message_buffer;
 use psec_interface::ResponseStatus;
 use psec_interface::operations::{psa_hash_compare, psa_hash_compute};
 use psec_interface::psa_crypto::types::algorithm::Hash;
-use psec_provider::{Hashing, ProviderError};
+use psec_provider::{Hashing, ProviderError, Result};
 use tss_esapi::interface_types::resource_handles::Hierarchy;
-
-type Outcome<T> = Result<T, ProviderError>;
 
 impl TpmProvider {
     /// `input` hashed with `alg` on the TPM.
-    fn tpm_hash(&self, alg: Hash, input: &[u8]) -> Outcome<Vec<u8>> {
+    fn tpm_hash(&self, alg: Hash, input: &[u8]) -> Result<Vec<u8>> {
         let tpm_alg = self.support().hash(alg)?;
         let buffer = message_buffer(input)?;
         let (digest, _) = self
@@ -26,12 +24,12 @@ impl TpmProvider {
 }
 
 impl Hashing for TpmProvider {
-    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Outcome<psa_hash_compute::Result> {
+    fn hash_compute(&self, op: psa_hash_compute::Operation) -> Result<psa_hash_compute::Result> {
         let hash = self.tpm_hash(op.alg, &op.input)?;
         Ok(psa_hash_compute::Result { hash })
     }
 
-    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Outcome<psa_hash_compare::Result> {
+    fn hash_compare(&self, op: psa_hash_compare::Operation) -> Result<psa_hash_compare::Result> {
         let hash = self.tpm_hash(op.alg, &op.input)?;
         // Not secret, but compared without an early exit all the same.
         let same = hash.len() == op.hash.len()
@@ -57,7 +55,7 @@ mod tests {
     use crate::test_support::setup;
     use psec_interface::psa_crypto::types::algorithm::Hash;
 
-    fn compute(provider: &TpmProvider, alg: Hash, input: &[u8]) -> Outcome<Vec<u8>> {
+    fn compute(provider: &TpmProvider, alg: Hash, input: &[u8]) -> Result<Vec<u8>> {
         let op = psa_hash_compute::Operation {
             alg,
             input: input.into(),
@@ -65,7 +63,7 @@ mod tests {
         provider.hash_compute(op).map(|result| result.hash)
     }
 
-    fn compare(provider: &TpmProvider, alg: Hash, input: &[u8], hash: &[u8]) -> Outcome<()> {
+    fn compare(provider: &TpmProvider, alg: Hash, input: &[u8], hash: &[u8]) -> Result<()> {
         let op = psa_hash_compare::Operation {
             alg,
             input: input.into(),

@@ -14,7 +14,7 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
-    Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
+    Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError, Result,
     check_generatable, check_policy_fits,
 };
 use tss_esapi::Context;
@@ -27,8 +27,6 @@ use tss_esapi::structures::{
     PublicEccParameters, PublicKeyRsa, PublicRsaParametersBuilder, RsaExponent, RsaScheme,
     SymmetricDefinitionObject,
 };
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// The exponent of every RSA key the TPM makes (0 is the TPM's "default",
 /// which is this).
@@ -53,7 +51,7 @@ impl LoadedKey<'_> {
     }
 
     /// Refuses what only a key pair can do.
-    pub(crate) fn need_pair(&self, what: &str) -> Outcome<()> {
+    pub(crate) fn need_pair(&self, what: &str) -> Result<()> {
         if self.is_pair {
             Ok(())
         } else {
@@ -68,7 +66,7 @@ impl LoadedKey<'_> {
 impl TpmProvider {
     /// `app`'s key `name`, as stored. A key of another application, or
     /// none, does not exist.
-    pub(crate) fn ready_key(&self, app: &Application, name: &str) -> Outcome<(KeyInfo, KeyBlob)> {
+    pub(crate) fn ready_key(&self, app: &Application, name: &str) -> Result<(KeyInfo, KeyBlob)> {
         let info = self
             .key_store()
             .get(&self.identity(app, name))?
@@ -86,8 +84,8 @@ impl TpmProvider {
         name: &str,
         usage: Usage,
         alg: Algorithm,
-        f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Result<T>,
+    ) -> Result<T> {
         let (info, blob) = self.ready_key(app, name)?;
         require(name, &info.attributes, usage, Some(alg))?;
         self.with_loaded(name, info, blob, f)
@@ -101,8 +99,8 @@ impl TpmProvider {
         name: &str,
         info: KeyInfo,
         blob: KeyBlob,
-        f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&mut Context, &LoadedKey<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut tpm = self.tpm();
         let loaded = match &blob {
             KeyBlob::Pair {
@@ -130,7 +128,7 @@ impl TpmProvider {
 
     /// Records `app`'s new key `name`: row `Creating`, then `Ready`. The
     /// wrapped key left nothing in the TPM, so a failure only drops the row.
-    fn store(&self, app: &Application, name: &str, info: KeyInfo) -> Outcome<()> {
+    fn store(&self, app: &Application, name: &str, info: KeyInfo) -> Result<()> {
         let identity = self.identity(app, name);
         self.key_store()
             .begin_create(&identity, &info)
@@ -158,14 +156,14 @@ impl TpmProvider {
         }
     }
 
-    fn already_exists(&self, app: &Application, name: &str) -> Outcome<()> {
+    fn already_exists(&self, app: &Application, name: &str) -> Result<()> {
         match self.key_store().get(&self.identity(app, name))? {
             Some(_) => Err(ProviderError::KeyAlreadyExists(name.to_owned())),
             None => Ok(()),
         }
     }
 
-    fn generate(&self, app: &Application, name: &str, attributes: Attributes) -> Outcome<()> {
+    fn generate(&self, app: &Application, name: &str, attributes: Attributes) -> Result<()> {
         let attributes = Attributes {
             lifetime: Lifetime::Persistent,
             ..attributes
@@ -199,7 +197,7 @@ impl TpmProvider {
         name: &str,
         attributes: Attributes,
         data: &[u8],
-    ) -> Outcome<()> {
+    ) -> Result<()> {
         let attributes = Attributes {
             lifetime: Lifetime::Persistent,
             bits: imported_bits(&attributes, data)?,
@@ -230,7 +228,7 @@ impl TpmProvider {
 fn object_attributes(
     alg: Algorithm,
     pair: bool,
-) -> Outcome<tss_esapi::attributes::ObjectAttributes> {
+) -> Result<tss_esapi::attributes::ObjectAttributes> {
     let (sign, decrypt) = match alg {
         Algorithm::AsymmetricSignature(_) => (true, false),
         Algorithm::AsymmetricEncryption(_) => (false, true),
@@ -248,7 +246,7 @@ fn object_attributes(
         .map_err(|error| tpm_error(error, "building object attributes"))
 }
 
-fn curve_of(bits: usize) -> Outcome<EccCurve> {
+fn curve_of(bits: usize) -> Result<EccCurve> {
     match bits {
         256 => Ok(EccCurve::NistP256),
         384 => Ok(EccCurve::NistP384),
@@ -265,7 +263,7 @@ fn template(
     pair: bool,
     rsa: Option<(PublicKeyRsa, u32)>,
     ecc: Option<EccPoint>,
-) -> Outcome<Public> {
+) -> Result<Public> {
     let alg = attributes.policy.permitted_algorithms;
     let object = object_attributes(alg, pair)?;
     let failed = |error| tpm_error(error, "building the key's public area");
@@ -322,7 +320,7 @@ fn template(
 }
 
 /// The template of a key pair the TPM is to make.
-fn pair_template(attributes: &Attributes) -> Outcome<Public> {
+fn pair_template(attributes: &Attributes) -> Result<Public> {
     template(attributes, true, None, None)
 }
 
@@ -332,7 +330,7 @@ fn invalid(what: impl Into<String>) -> ProviderError {
 
 /// The size of an imported public key, from its data; it must match the
 /// size asked for, if any.
-fn imported_bits(attributes: &Attributes, data: &[u8]) -> Outcome<usize> {
+fn imported_bits(attributes: &Attributes, data: &[u8]) -> Result<usize> {
     let bits = match attributes.key_type {
         Type::RsaPublicKey => {
             let (modulus, _) = parse_rsa_public_key_der(data)
@@ -366,7 +364,7 @@ fn imported_bits(attributes: &Attributes, data: &[u8]) -> Outcome<usize> {
 }
 
 /// The public area of an imported public key.
-fn public_template(attributes: &Attributes, data: &[u8]) -> Outcome<Public> {
+fn public_template(attributes: &Attributes, data: &[u8]) -> Result<Public> {
     match attributes.key_type {
         Type::RsaPublicKey => {
             let (modulus, exponent) = parse_rsa_public_key_der(data)
@@ -394,7 +392,7 @@ fn public_template(attributes: &Attributes, data: &[u8]) -> Outcome<Public> {
 /// The PSA public key format of a public area: a DER RSAPublicKey
 /// (exponent 0, the TPM's default, is 65537), or an uncompressed point of
 /// a curve of `bits`.
-pub(crate) fn psa_public_key(public: &Public, bits: usize) -> Outcome<Vec<u8>> {
+pub(crate) fn psa_public_key(public: &Public, bits: usize) -> Result<Vec<u8>> {
     match public {
         Public::Rsa {
             parameters, unique, ..
@@ -423,7 +421,7 @@ impl KeyManagement for TpmProvider {
         &self,
         app: &Application,
         op: psa_generate_key::Operation,
-    ) -> Outcome<psa_generate_key::Result> {
+    ) -> Result<psa_generate_key::Result> {
         self.generate(app, &op.key_name, op.attributes)?;
         Ok(psa_generate_key::Result {})
     }
@@ -432,7 +430,7 @@ impl KeyManagement for TpmProvider {
         &self,
         app: &Application,
         op: psa_import_key::Operation,
-    ) -> Outcome<psa_import_key::Result> {
+    ) -> Result<psa_import_key::Result> {
         self.import(app, &op.key_name, op.attributes, &op.data)?;
         Ok(psa_import_key::Result {})
     }
@@ -442,7 +440,7 @@ impl KeyManagement for TpmProvider {
         &self,
         app: &Application,
         op: psa_export_public_key::Operation,
-    ) -> Outcome<psa_export_public_key::Result> {
+    ) -> Result<psa_export_public_key::Result> {
         let (info, blob) = self.ready_key(app, &op.key_name)?;
         let data = psa_public_key(blob.public(), info.attributes.bits)?;
         Ok(psa_export_public_key::Result { data })
@@ -454,7 +452,7 @@ impl KeyManagement for TpmProvider {
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
-    ) -> Outcome<psa_destroy_key::Result> {
+    ) -> Result<psa_destroy_key::Result> {
         let identity = self.identity(app, &op.key_name);
         self.key_store()
             .begin_destroy(&identity)?

@@ -16,7 +16,7 @@ use psec_interface::operations::{
 };
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricSignature, Hash, SignHash};
 use psec_provider::policy::{Usage, require};
-use psec_provider::{Application, AsymmetricSigning, ProviderError};
+use psec_provider::{Application, AsymmetricSigning, ProviderError, Result};
 use tss_esapi::Context;
 use tss_esapi::constants::tss::{TPM2_RH_NULL, TPM2_ST_HASHCHECK};
 use tss_esapi::interface_types::algorithm::HashingAlgorithm;
@@ -28,8 +28,6 @@ use tss_esapi::structures::{
 };
 use tss_esapi::tss2_esys::TPMT_TK_HASHCHECK;
 
-type Outcome<T> = Result<T, ProviderError>;
-
 /// The three schemes the TPM signs with.
 #[derive(Debug, Clone, Copy)]
 enum Scheme {
@@ -39,7 +37,7 @@ enum Scheme {
 }
 
 /// The scheme and hash of `alg`.
-fn scheme_of(alg: AsymmetricSignature) -> Outcome<(Scheme, Hash)> {
+fn scheme_of(alg: AsymmetricSignature) -> Result<(Scheme, Hash)> {
     let (scheme, hash) = match alg {
         AsymmetricSignature::RsaPkcs1v15Sign { hash_alg } => (Scheme::RsaSsa, hash_alg),
         AsymmetricSignature::RsaPss { hash_alg } => (Scheme::RsaPss, hash_alg),
@@ -75,8 +73,8 @@ impl TpmProvider {
         usage: Usage,
         alg: AsymmetricSignature,
         hash: Option<&[u8]>,
-        f: impl FnOnce(&mut Context, &LoadedKey<'_>, Scheme, HashingAlgorithm) -> Outcome<T>,
-    ) -> Outcome<T> {
+        f: impl FnOnce(&mut Context, &LoadedKey<'_>, Scheme, HashingAlgorithm) -> Result<T>,
+    ) -> Result<T> {
         let (info, blob) = self.ready_key(app, name)?;
         let (scheme, psa_hash) = scheme_of(alg)?;
         require(name, &info.attributes, usage, Some(alg.into()))?;
@@ -96,12 +94,12 @@ impl TpmProvider {
     }
 }
 
-fn digest(bytes: &[u8]) -> Outcome<Digest> {
+fn digest(bytes: &[u8]) -> Result<Digest> {
     Digest::try_from(bytes.to_vec()).map_err(|error| tpm_error(error, "reading the hash"))
 }
 
 /// `message` as the TPM hashes it in one command.
-pub(crate) fn message_buffer(message: &[u8]) -> Outcome<MaxBuffer> {
+pub(crate) fn message_buffer(message: &[u8]) -> Result<MaxBuffer> {
     MaxBuffer::try_from(message.to_vec()).map_err(|_| {
         ProviderError::NotSupported(format!(
             "hashing {} bytes on the TPM: at most {} bytes at once",
@@ -116,7 +114,7 @@ pub(crate) fn tpm_hash(
     context: &mut Context,
     alg: HashingAlgorithm,
     message: &[u8],
-) -> Outcome<Vec<u8>> {
+) -> Result<Vec<u8>> {
     let buffer = message_buffer(message)?;
     let (digest, _) = context
         .hash(buffer, alg, Hierarchy::Null)
@@ -130,7 +128,7 @@ fn sign(
     scheme: Scheme,
     hash_alg: HashingAlgorithm,
     hash: &[u8],
-) -> Outcome<Vec<u8>> {
+) -> Result<Vec<u8>> {
     key.need_pair("sign")?;
     let hash_scheme = HashScheme::new(hash_alg);
     let tpm_scheme = match scheme {
@@ -179,7 +177,7 @@ fn verify(
     hash_alg: HashingAlgorithm,
     hash: &[u8],
     signature: &[u8],
-) -> Outcome<()> {
+) -> Result<()> {
     let bytes = key.bytes();
     let rsa = |signature: &[u8]| {
         if signature.len() != bytes {
@@ -234,7 +232,7 @@ impl AsymmetricSigning for TpmProvider {
         &self,
         app: &Application,
         op: psa_sign_hash::Operation,
-    ) -> Outcome<psa_sign_hash::Result> {
+    ) -> Result<psa_sign_hash::Result> {
         self.use_signing_key(
             app,
             &op.key_name,
@@ -252,7 +250,7 @@ impl AsymmetricSigning for TpmProvider {
         &self,
         app: &Application,
         op: psa_verify_hash::Operation,
-    ) -> Outcome<psa_verify_hash::Result> {
+    ) -> Result<psa_verify_hash::Result> {
         self.use_signing_key(
             app,
             &op.key_name,
@@ -270,7 +268,7 @@ impl AsymmetricSigning for TpmProvider {
         &self,
         app: &Application,
         op: psa_sign_message::Operation,
-    ) -> Outcome<psa_sign_message::Result> {
+    ) -> Result<psa_sign_message::Result> {
         self.use_signing_key(
             app,
             &op.key_name,
@@ -290,7 +288,7 @@ impl AsymmetricSigning for TpmProvider {
         &self,
         app: &Application,
         op: psa_verify_message::Operation,
-    ) -> Outcome<psa_verify_message::Result> {
+    ) -> Result<psa_verify_message::Result> {
         self.use_signing_key(
             app,
             &op.key_name,

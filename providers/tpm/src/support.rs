@@ -23,15 +23,13 @@ use psec_interface::psa_crypto::types::algorithm::{
     Algorithm, AsymmetricEncryption, AsymmetricSignature, Hash, SignHash,
 };
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
-use psec_provider::{CanDoCrypto, ProviderError};
+use psec_provider::{CanDoCrypto, ProviderError, Result};
 use tss_esapi::constants::{AlgorithmIdentifier, CapabilityType, EccCurveIdentifier};
 use tss_esapi::interface_types::algorithm::HashingAlgorithm;
 use tss_esapi::interface_types::key_bits::RsaKeyBits;
 use tss_esapi::structures::{
     CapabilityData, PublicParameters, PublicRsaParametersBuilder, RsaExponent, RsaScheme,
 };
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// The PSA hashes a TPM may have, with their TPM names.
 const HASHES: [(Hash, HashingAlgorithm); 7] = [
@@ -94,7 +92,7 @@ fn unsupported(what: impl std::fmt::Display) -> ProviderError {
 
 impl Support {
     /// Asks the TPM what it implements.
-    pub(crate) fn query(tpm: &mut Tpm) -> Outcome<Self> {
+    pub(crate) fn query(tpm: &mut Tpm) -> Result<Self> {
         let context = &mut tpm.context;
         let (algorithms, _) = context
             .get_capability(CapabilityType::Algorithms, 0, 255)
@@ -158,7 +156,7 @@ impl Support {
     }
 
     /// Whether the TPM computes `hash`.
-    pub(crate) fn hash(&self, hash: Hash) -> Outcome<HashingAlgorithm> {
+    pub(crate) fn hash(&self, hash: Hash) -> Result<HashingAlgorithm> {
         match tpm_hash(hash) {
             Some(tpm) if self.hashes.contains(&hash) => Ok(tpm),
             _ => Err(unsupported(format_args!("{hash:?} on this TPM"))),
@@ -175,7 +173,7 @@ impl Support {
     /// Whether the TPM (and psec) can do `check` for a key with
     /// `attributes`: `Ok`, or NotSupported. Gates key creation and import,
     /// and is half of CanDoCrypto's answer.
-    pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Outcome<()> {
+    pub(crate) fn check(&self, check: CheckType, attributes: &Attributes) -> Result<()> {
         let (bits_needed, alg_needed) = match check {
             CheckType::Use => (false, true),
             CheckType::Generate => (true, false),
@@ -253,7 +251,7 @@ impl Support {
 /// usage flag; Generate and Import of a policy naming an algorithm are
 /// checked for Use too; never Derive) are `psec_provider::can_do_crypto`'s.
 mod parsec {
-    use super::{Outcome, tpm_hash, unsupported};
+    use super::{Result, tpm_hash, unsupported};
     use psec_interface::psa_crypto::types::algorithm::{
         Algorithm, AsymmetricEncryption, AsymmetricSignature, SignHash,
     };
@@ -269,7 +267,7 @@ mod parsec {
     /// 4096 bits, or a SECP R1 key (pair or public) of 192, 224, 256, 384
     /// or 521 bits. A size of 0 is refused, for Import too. Answers
     /// whether the key is an RSA one.
-    fn key(attributes: &Attributes) -> Outcome<bool> {
+    fn key(attributes: &Attributes) -> Result<bool> {
         let key_type = attributes.key_type;
         let bits = attributes.bits;
         let (is_rsa, sizes) = match key_type {
@@ -292,7 +290,7 @@ mod parsec {
     }
 
     /// Generate: a key pair.
-    pub(super) fn generate_check(attributes: &Attributes) -> Outcome<()> {
+    pub(super) fn generate_check(attributes: &Attributes) -> Result<()> {
         key(attributes)?;
         if attributes.key_type.is_public_key() {
             return Err(unsupported("generating a lone public key"));
@@ -301,7 +299,7 @@ mod parsec {
     }
 
     /// Import: a public key.
-    pub(super) fn import_check(attributes: &Attributes) -> Outcome<()> {
+    pub(super) fn import_check(attributes: &Attributes) -> Result<()> {
         key(attributes)?;
         if !attributes.key_type.is_public_key() {
             return Err(unsupported("importing private keys"));
@@ -312,7 +310,7 @@ mod parsec {
     /// Use: an algorithm it can give the TPM: RSA PKCS#1 v1.5 or PSS
     /// signature, or ECDSA, each with a specific hash (never a wildcard);
     /// RSA PKCS#1 v1.5 or OAEP encryption; each hash one with a TPM name.
-    pub(super) fn use_check(attributes: &Attributes) -> Outcome<()> {
+    pub(super) fn use_check(attributes: &Attributes) -> Result<()> {
         let is_rsa = key(attributes)?;
         let alg = attributes.policy.permitted_algorithms;
         let named = |hash: SignHash| match hash {
@@ -348,17 +346,17 @@ mod parsec {
 /// the module's documentation); `psec_provider::can_do_crypto` puts the
 /// checks every provider shares around these.
 impl CanDoCrypto for TpmProvider {
-    fn generate_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn generate_check(&self, attributes: &Attributes) -> Result<()> {
         parsec::generate_check(attributes)?;
         self.support().check(CheckType::Generate, attributes)
     }
 
-    fn import_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn import_check(&self, attributes: &Attributes) -> Result<()> {
         parsec::import_check(attributes)?;
         self.support().check(CheckType::Import, attributes)
     }
 
-    fn use_check(&self, attributes: &Attributes) -> Outcome<()> {
+    fn use_check(&self, attributes: &Attributes) -> Result<()> {
         parsec::use_check(attributes)?;
         self.support().check(CheckType::Use, attributes)
     }
@@ -373,7 +371,7 @@ mod tests {
     use psec_interface::psa_crypto::types::algorithm::Cipher;
     use psec_interface::psa_crypto::types::key::UsageFlags;
 
-    fn can_do(setup: &Setup, check_type: CheckType, attributes: Attributes) -> Outcome<()> {
+    fn can_do(setup: &Setup, check_type: CheckType, attributes: Attributes) -> Result<()> {
         psec_provider::can_do_crypto(
             &setup.provider,
             can_do_crypto::Operation {

@@ -3,7 +3,7 @@
 //! and flushing it after, and the mapping of TPM errors to PSA statuses.
 
 use psec_interface::ResponseStatus;
-use psec_provider::ProviderError;
+use psec_provider::{ProviderError, Result};
 use std::str::FromStr;
 use tss_esapi::attributes::ObjectAttributesBuilder;
 use tss_esapi::constants::StartupType;
@@ -19,8 +19,6 @@ use tss_esapi::structures::{
 };
 use tss_esapi::tcti_ldr::TctiNameConf;
 use tss_esapi::{Context, Error as TssError, WrapperErrorKind};
-
-type Outcome<T> = Result<T, ProviderError>;
 
 /// What makes the storage primary key this provider's own: the TPM
 /// derives a primary key from its hierarchy seed and its template, of
@@ -151,7 +149,7 @@ fn primary_template() -> Result<Public, TssError> {
 impl Tpm {
     /// Opens the TPM at `connection.tcti` and re-creates the storage
     /// primary key under the owner hierarchy.
-    pub(crate) fn open(connection: &Connection<'_>) -> Outcome<Self> {
+    pub(crate) fn open(connection: &Connection<'_>) -> Result<Self> {
         let tcti = connection.tcti;
         let name_conf = TctiNameConf::from_str(tcti).map_err(|error| {
             ProviderError::InvalidArgument(format!(
@@ -192,7 +190,7 @@ impl Tpm {
     /// After a TPM reset (TPM2_Init) under the provider: starts the TPM if
     /// no one has, and re-creates the storage primary key, which must be
     /// the same one.
-    fn recover(&mut self) -> Outcome<()> {
+    fn recover(&mut self) -> Result<()> {
         log::warn!(
             "the TPM at `{}` was reset: re-creating the storage primary key",
             self.tcti
@@ -226,7 +224,7 @@ impl Tpm {
         &mut self,
         what: &str,
         mut command: impl FnMut(&mut Context, KeyHandle) -> Result<T, TssError>,
-    ) -> Outcome<T> {
+    ) -> Result<T> {
         match command(&mut self.context, self.primary) {
             Err(error) if is_reset(&error) => {
                 self.recover()?;
@@ -245,7 +243,7 @@ impl Tpm {
     /// Creates a key pair from `template` under the primary key; returns
     /// its wrapped private part and its public part. `what` names the key
     /// for an error.
-    pub(crate) fn create(&mut self, template: Public, what: &str) -> Outcome<(Private, Public)> {
+    pub(crate) fn create(&mut self, template: Public, what: &str) -> Result<(Private, Public)> {
         let made = self.again_after_reset(what, |context, primary| {
             context.execute_with_session(Some(AuthSession::Password), |context| {
                 context.create(primary, template.clone(), None, None, None, None)
@@ -260,7 +258,7 @@ impl Tpm {
         private: Private,
         public: Public,
         what: &str,
-    ) -> Outcome<KeyHandle> {
+    ) -> Result<KeyHandle> {
         self.again_after_reset(what, |context, primary| {
             context.execute_with_session(Some(AuthSession::Password), |context| {
                 context.load(primary, private.clone(), public.clone())
@@ -290,7 +288,7 @@ fn is_reset(error: &TssError) -> bool {
 }
 
 /// Creates the storage primary key; returns its handle and TPM name.
-fn make_primary(context: &mut Context, tcti: &str) -> Outcome<(KeyHandle, Vec<u8>)> {
+fn make_primary(context: &mut Context, tcti: &str) -> Result<(KeyHandle, Vec<u8>)> {
     let template = primary_template()
         .map_err(|error| tpm_error(error, "building the primary key template"))?;
     let primary = context

@@ -3,7 +3,8 @@
 //! - [`Provider`] says who a backend is and which capabilities it has; each
 //!   capability is a small trait ([`KeyManagement`], [`AsymmetricSigning`],
 //!   [`Aead`], ...). [`supported_opcodes`] derives the opcode list from the
-//!   capabilities, and [`execute`] routes an operation to the right one, so
+//!   capabilities, and [`execute`] routes an operation to the right one,
+//!   both generated from one table of (opcode, capability, method), so
 //!   neither can drift from what the provider implements.
 //! - [`can_do_crypto`] answers CanDoCrypto in the frame every provider
 //!   shares (Parsec's), around the provider's own [`CanDoCrypto`] checks.

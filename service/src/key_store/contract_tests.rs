@@ -227,3 +227,10 @@ every_contract_test!(
     |dir: &Path| OnDiskKeyStore::open(dir, Direct).unwrap(),
     "mbed-crypto-provider"
 );
+// The in-memory store every provider's unit tests run on: if it broke the
+// contract, those tests would prove nothing.
+every_contract_test!(
+    in_memory_for_tests,
+    |_: &Path| psec_provider::testing::InMemoryKeyStoreForTests::default(),
+    "mbed"
+);

@@ -12,6 +12,8 @@ if ! rustup toolchain list | grep -q '^nightly'; then
     }
 fi
 install_tool cargo-fuzz 0.13.2 cargo +nightly fuzz
+# Start from the committed seeds (real inputs) plus any kept corpus.
+run fuzz/seed-corpus.sh
 for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
     run cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1

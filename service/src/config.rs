@@ -401,6 +401,11 @@ impl ProviderConfig {
 /// it: `"hex:..."` is bytes in hexadecimal, `"str:..."` is the UTF-8 text
 /// after the prefix, and anything else is the text itself, as Parsec reads
 /// it (so `user_pin = "123456"` and `owner_hierarchy_auth = ""` work).
+/// Only the PKCS#11 and TPM providers have secrets.
+#[cfg_attr(
+    not(any(feature = "pkcs11", feature = "tpm")),
+    allow(dead_code, reason = "only the PKCS#11 and TPM providers read secrets")
+)]
 pub(crate) fn decode_secret(text: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     let Some(hex) = text.strip_prefix("hex:") else {
         let plain = text.strip_prefix("str:").unwrap_or(text);

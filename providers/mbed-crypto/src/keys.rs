@@ -18,8 +18,8 @@ use psec_interface::operations::{
 };
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
-    Application, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError,
-    Result, check_generatable, check_policy_fits,
+    Application, KeyExport, KeyInfo, KeyManagement, ProviderError, Result, check_generatable,
+    check_policy_fits,
 };
 
 /// Where a new key's material comes from.
@@ -69,9 +69,7 @@ impl MbedCryptoProvider {
         alg: Option<Algorithm>,
         f: impl FnOnce(&OpenKey<'_>) -> Result<T>,
     ) -> Result<T> {
-        let info = self.ready_key(app, name)?;
-        require(name, &info.attributes, usage, alg)?;
-        open_key(&info, name, f)
+        open_key(&self.keys().usable(app, name, usage, alg)?, name, f)
     }
 
     /// Runs `f` on `app`'s key `name`, for what needs no usage flag.
@@ -81,18 +79,10 @@ impl MbedCryptoProvider {
         name: &str,
         f: impl FnOnce(&OpenKey<'_>) -> Result<T>,
     ) -> Result<T> {
-        open_key(&self.ready_key(app, name)?, name, f)
+        open_key(&self.keys().ready(app, name)?, name, f)
     }
 
-    fn ready_key(&self, app: &Application, name: &str) -> Result<KeyInfo> {
-        self.key_store()
-            .get(&self.identity(app, name))?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))
-    }
-
-    /// Creates `app`'s key `name`: row `Creating`, key in Mbed TLS, row
-    /// `Ready`. If the backend fails, the row is dropped; if the store
-    /// fails after the backend made the key, the key is destroyed.
+    /// Creates `app`'s key `name` in Mbed TLS, through the key lifecycle.
     fn create(
         &self,
         app: &Application,
@@ -101,15 +91,12 @@ impl MbedCryptoProvider {
         source: Source<'_>,
     ) -> Result<()> {
         // As Parsec: a taken name is reported before what is wrong with
-        // the key. The store checks again when the row is begun.
-        if self.key_store().get(&self.identity(app, name))?.is_some() {
-            return Err(ProviderError::KeyAlreadyExists(name.to_owned()));
-        }
+        // the key.
+        self.keys().check_name_free(app, name)?;
         // Held from choosing the id to making the key, so no other thread
         // can take the id in between.
         let psa = Psa::lock();
         let attributes = prepared(&psa, attributes, &source)?;
-        let identity = self.identity(app, name);
         let key_id = psa
             .free_key_id()
             .map_err(|error| psa_error(error, "choosing a key id"))?;
@@ -117,43 +104,17 @@ impl MbedCryptoProvider {
             backend_id: key_id.to_backend_id(),
             attributes,
         };
-        self.key_store()
-            .begin_create(&identity, &info)
-            .map_err(|error| name_taken(error, name))?;
-        match make_key(&psa, key_id, attributes, source) {
-            Ok(id) => self.commit(&psa, &identity, id),
-            Err(error) => {
-                self.abort(&identity);
-                Err(error)
-            }
-        }
-    }
-
-    fn commit(&self, psa: &Psa, identity: &KeyIdentity, id: Id) -> Result<()> {
-        let Err(error) = self.key_store().commit_create(identity) else {
-            return Ok(());
-        };
-        if let Err(destroy) = psa.destroy(id) {
-            log::warn!(
-                "key `{}`: could not destroy the backend key of a failed creation ({destroy:?}); \
-                 it is destroyed at the next start",
-                identity.key_name
-            );
-        }
-        self.abort(identity);
-        Err(error.into())
-    }
-
-    /// Drops the `Creating` row of a failed creation. If even that fails,
-    /// the row stays `Creating` and the next start finishes it.
-    fn abort(&self, identity: &KeyIdentity) {
-        if let Err(error) = self.key_store().abort_create(identity) {
-            log::warn!(
-                "key `{}`: could not drop the row of a failed creation ({error}); \
-                 it is dropped at the next start",
-                identity.key_name
-            );
-        }
+        self.keys().create(
+            app,
+            name,
+            &info,
+            || make_key(&psa, key_id, attributes, source),
+            |id| {
+                psa.destroy(id).map_err(|error| {
+                    psa_error(error, format!("destroying PSA key {:#x}", key_id.0))
+                })
+            },
+        )
     }
 }
 
@@ -204,13 +165,6 @@ fn sized(psa: &Psa, attributes: Attributes, source: &Source<'_>) -> Result<Attri
         .measure(attributes.key_type, data)
         .map_err(|error| psa_error(error, "reading the size of the key data"))?;
     Ok(Attributes { bits, ..attributes })
-}
-
-fn name_taken(error: KeyStoreError, name: &str) -> ProviderError {
-    match error {
-        KeyStoreError::AlreadyExists => ProviderError::KeyAlreadyExists(name.to_owned()),
-        other => other.into(),
-    }
 }
 
 /// Whether psa-crypto 0.13 refuses the size of these attributes: it takes
@@ -314,24 +268,14 @@ impl KeyManagement for MbedCryptoProvider {
         })
     }
 
-    /// Destroys a key: row `Destroying`, key gone from Mbed TLS, row gone.
-    /// If the backend fails, the row stays `Destroying` (the key is no
-    /// longer usable) and the next start finishes it.
+    /// Destroys a key through the key lifecycle (the Mbed TLS part is the
+    /// provider's `KeyBackend`).
     fn destroy_key(
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
     ) -> Result<psa_destroy_key::Result> {
-        let identity = self.identity(app, &op.key_name);
-        let info = self
-            .key_store()
-            .begin_destroy(&identity)?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(op.key_name.clone()))?;
-        let key_id = KeyId::from_backend_id(&info.backend_id)?;
-        Psa::lock()
-            .destroy_if_present(key_id)
-            .map_err(|error| psa_error(error, format!("destroying key `{}`", op.key_name)))?;
-        self.key_store().finish_destroy(&identity)?;
+        self.keys().destroy(app, &op.key_name, self)?;
         Ok(psa_destroy_key::Result {})
     }
 }
@@ -343,7 +287,7 @@ impl KeyExport for MbedCryptoProvider {
         op: psa_export_key::Operation,
     ) -> Result<psa_export_key::Result> {
         let name = &op.key_name;
-        let info = self.ready_key(app, name)?;
+        let info = self.keys().ready(app, name)?;
         // PSA exports a public key whatever its policy's flags (so does
         // Mbed TLS); anything else needs the export flag.
         if !info.attributes.key_type.is_public_key() {

@@ -5,9 +5,9 @@ use crate::backend::{self, KeyId, Psa, psa_error};
 use psec_interface::ProviderId;
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_provider::{
-    Aead, Application, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Cipher, Hashing,
-    KeyAgreement, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, Mac,
-    Provider, ProviderError, Random,
+    Aead, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Cipher, Hashing, KeyAgreement,
+    KeyBackend, KeyExport, KeyInfo, KeyLifecycle, KeyManagement, KeyStore, Mac, Provider,
+    ProviderError, Random,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -24,16 +24,14 @@ pub struct MbedCryptoSettings {}
 /// The Mbed Crypto provider: PSA Crypto operations done in this process by
 /// Mbed TLS, on persistent PSA keys. Built by [`build`].
 pub struct MbedCryptoProvider {
-    /// The configured name, the provider part of every key's identity.
-    name: String,
-    /// Which application owns which PSA key.
-    key_store: Arc<dyn KeyStore>,
+    /// Which application owns which PSA key, under the configured name.
+    keys: KeyLifecycle,
 }
 
 impl fmt::Debug for MbedCryptoProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MbedCryptoProvider")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .finish_non_exhaustive()
     }
 }
@@ -61,66 +59,32 @@ impl MbedCryptoProvider {
     ) -> Result<Self, ProviderError> {
         let MbedCryptoSettings {} = settings;
         backend::init()?;
-        let provider = MbedCryptoProvider { name, key_store };
-        provider.recover()?;
+        let provider = MbedCryptoProvider {
+            keys: KeyLifecycle::new(name, key_store),
+        };
+        provider.keys.recover(&provider)?;
         Ok(provider)
     }
 
     /// The configured name of this provider.
     pub fn name(&self) -> &str {
-        &self.name
+        self.keys.provider()
     }
 
-    pub(crate) fn key_store(&self) -> &dyn KeyStore {
-        self.key_store.as_ref()
+    /// This provider's keys in the key store.
+    pub(crate) fn keys(&self) -> &KeyLifecycle {
+        &self.keys
     }
+}
 
-    /// The full name of `app`'s key `key_name` in this provider.
-    pub(crate) fn identity(&self, app: &Application, key_name: &str) -> KeyIdentity {
-        KeyIdentity {
-            application: app.clone(),
-            provider: self.name.clone(),
-            key_name: key_name.to_owned(),
-        }
-    }
-
-    /// Finishes every key left `Creating` or `Destroying`: its backend key,
-    /// if any, is destroyed and its row dropped.
-    fn recover(&self) -> Result<(), ProviderError> {
-        for (identity, info, state) in self.key_store.unfinished(&self.name)? {
-            self.finish(&identity, &info, state)?;
-        }
-        Ok(())
-    }
-
-    fn finish(
-        &self,
-        identity: &KeyIdentity,
-        info: &KeyInfo,
-        state: KeyState,
-    ) -> Result<(), ProviderError> {
-        if state == KeyState::Ready {
-            // Not unfinished: the store lists none such, and it is in use.
-            return Ok(());
-        }
+/// A PSA key's backend id is its key id; destroying one that Mbed TLS
+/// does not have (never made, or its file removed) is no error.
+impl KeyBackend for MbedCryptoProvider {
+    fn destroy(&self, info: &KeyInfo) -> Result<bool, ProviderError> {
         let key_id = KeyId::from_backend_id(&info.backend_id)?;
-        let existed = Psa::lock()
+        Psa::lock()
             .destroy_if_present(key_id)
-            .map_err(|error| psa_error(error, format!("recovering key {:#x}", key_id.0)))?;
-        if state == KeyState::Creating {
-            self.key_store.abort_create(identity)?;
-        } else {
-            self.key_store.finish_destroy(identity)?;
-        }
-        log::info!(
-            "{}: finished {state:?} key `{}` of {} (backend key {:#x} {})",
-            self.name,
-            identity.key_name,
-            identity.application,
-            key_id.0,
-            if existed { "destroyed" } else { "absent" },
-        );
-        Ok(())
+            .map_err(|error| psa_error(error, format!("destroying PSA key {:#x}", key_id.0)))
     }
 }
 
@@ -187,7 +151,7 @@ mod tests {
         can_do_crypto, psa_export_public_key, psa_generate_key, psa_sign_hash,
     };
     use psec_interface::{NativeOperation, NativeResult, Opcode};
-    use psec_provider::{execute, supported_opcodes};
+    use psec_provider::{KeyIdentity, execute, supported_opcodes};
 
     #[test]
     fn every_opcode_but_attestation_is_supported() {

@@ -17,6 +17,9 @@
 //! - [`KeyStore`] is the key info store as providers see it: which backend
 //!   key belongs to which application's key name, changed in steps that a
 //!   crash at any point leaves recoverable.
+//! - [`KeyLifecycle`] takes a provider's keys through those steps: create,
+//!   commit or roll back, destroy, and recovery at start-up; the provider
+//!   gives only its backend's part ([`KeyBackend`]).
 //!
 //! ```
 //! use psec_provider::{supported_opcodes, Provider};
@@ -46,6 +49,7 @@ mod crypto_capability;
 mod error;
 mod key_creation;
 mod key_store;
+mod lifecycle;
 pub mod policy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -58,6 +62,7 @@ pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
 pub use key_creation::{check_generatable, check_policy_fits};
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
+pub use lifecycle::{KeyBackend, KeyLifecycle};
 pub use psec_interface;
 
 /// The result of a provider operation: [`ProviderError`] unless said

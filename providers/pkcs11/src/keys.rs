@@ -23,8 +23,8 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Type};
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
-    Application, KeyExport, KeyInfo, KeyManagement, KeyStoreError, ProviderError, Result,
-    check_generatable, check_policy_fits,
+    Application, KeyExport, KeyInfo, KeyManagement, ProviderError, Result, check_generatable,
+    check_policy_fits,
 };
 use zeroize::Zeroizing;
 
@@ -322,13 +322,6 @@ pub(crate) fn is_symmetric(key_type: Type) -> bool {
     matches!(key_type, Type::Aes | Type::Hmac)
 }
 
-fn name_taken(error: KeyStoreError, name: &str) -> ProviderError {
-    match error {
-        KeyStoreError::AlreadyExists => ProviderError::KeyAlreadyExists(name.to_owned()),
-        other => other.into(),
-    }
-}
-
 /// The token's key type for a PSA key type.
 fn ck_key_type(key_type: Type) -> KeyType {
     match key_type {
@@ -340,12 +333,6 @@ fn ck_key_type(key_type: Type) -> KeyType {
 }
 
 impl Pkcs11Provider {
-    fn ready_key(&self, app: &Application, name: &str) -> Result<KeyInfo> {
-        self.key_store()
-            .get(&self.identity(app, name))?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))
-    }
-
     /// `app`'s key `name`, once its policy allows `usage` (with `alg`, if
     /// given). A key of another application, or none, does not exist.
     pub(crate) fn use_key<'a>(
@@ -355,10 +342,10 @@ impl Pkcs11Provider {
         usage: Option<Usage>,
         alg: Option<Algorithm>,
     ) -> Result<OpenKey<'a>> {
-        let info = self.ready_key(app, name)?;
-        if let Some(usage) = usage {
-            require(name, &info.attributes, usage, alg)?;
-        }
+        let info = match usage {
+            Some(usage) => self.keys().usable(app, name, usage, alg)?,
+            None => self.keys().ready(app, name)?,
+        };
         Ok(OpenKey {
             name,
             attributes: info.attributes,
@@ -380,9 +367,9 @@ impl Pkcs11Provider {
         system_random_id()
     }
 
-    /// Creates `app`'s key `name`: row `Creating`, objects on the token,
-    /// row `Ready`. If the token fails, its objects are destroyed and the
-    /// row dropped; the same if the store fails after the token made them.
+    /// Creates `app`'s key `name` as objects on the token, through the
+    /// key lifecycle: if the token fails, or the store after it, the
+    /// objects made are destroyed and the row dropped.
     fn create(
         &self,
         app: &Application,
@@ -417,38 +404,17 @@ impl Pkcs11Provider {
         };
         let session = self.token().session()?;
         let id = self.new_id(&session)?;
-        let identity = self.identity(app, name);
         let info = KeyInfo {
             backend_id: id.clone(),
             attributes,
         };
-        self.key_store()
-            .begin_create(&identity, &info)
-            .map_err(|error| name_taken(error, name))?;
-        let made = self.make_objects(&session, &id, &attributes, material);
-        let committed = match made {
-            Ok(()) => self
-                .key_store()
-                .commit_create(&identity)
-                .map_err(Into::into),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = committed {
-            if let Err(destroy) = destroy_objects(&session, &id) {
-                log::warn!(
-                    "key `{name}`: could not destroy the token objects of a failed creation \
-                     ({destroy}); they are destroyed at the next start"
-                );
-            }
-            if let Err(abort) = self.key_store().abort_create(&identity) {
-                log::warn!(
-                    "key `{name}`: could not drop the row of a failed creation ({abort}); \
-                     it is dropped at the next start"
-                );
-            }
-            return Err(error);
-        }
-        Ok(())
+        self.keys().create(
+            app,
+            name,
+            &info,
+            || self.make_objects(&session, &id, &attributes, material),
+            |()| destroy_objects(&session, &id).map(drop),
+        )
     }
 
     fn make_objects(
@@ -694,22 +660,14 @@ impl KeyManagement for Pkcs11Provider {
         Ok(psa_export_public_key::Result { data })
     }
 
-    /// Destroys a key: row `Destroying`, objects gone from the token, row
-    /// gone. If the token fails, the row stays `Destroying` (the key is no
-    /// longer usable) and the next start finishes it.
+    /// Destroys a key through the key lifecycle (the token's part is the
+    /// provider's `KeyBackend`).
     fn destroy_key(
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
     ) -> Result<psa_destroy_key::Result> {
-        let identity = self.identity(app, &op.key_name);
-        let info = self
-            .key_store()
-            .begin_destroy(&identity)?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(op.key_name.clone()))?;
-        let session = self.token().session()?;
-        destroy_objects(&session, &info.backend_id)?;
-        self.key_store().finish_destroy(&identity)?;
+        self.keys().destroy(app, &op.key_name, self)?;
         Ok(psa_destroy_key::Result {})
     }
 }

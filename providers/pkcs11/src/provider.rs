@@ -9,9 +9,9 @@ use cryptoki::object::Attribute;
 use psec_interface::ProviderId;
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_provider::{
-    Aead, Application, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Cipher, Hashing,
-    KeyAgreement, KeyExport, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore, Mac,
-    Provider, ProviderError, Random,
+    Aead, AsymmetricEncryption, AsymmetricSigning, CanDoCrypto, Cipher, Hashing, KeyAgreement,
+    KeyBackend, KeyExport, KeyInfo, KeyLifecycle, KeyManagement, KeyStore, Mac, Provider,
+    ProviderError, Random,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -19,10 +19,9 @@ use std::sync::Arc;
 /// The PKCS#11 provider: PSA Crypto operations done by a PKCS#11 token on
 /// token objects. Built by [`build`].
 pub struct Pkcs11Provider {
-    /// The configured name, the provider part of every key's identity.
-    name: String,
-    /// Which application owns which token objects.
-    key_store: Arc<dyn KeyStore>,
+    /// Which application owns which token objects, under the configured
+    /// name.
+    keys: KeyLifecycle,
     /// The token, logged in.
     token: Token,
     /// Whether PsaExportKey is offered.
@@ -40,7 +39,7 @@ pub struct Pkcs11Provider {
 impl fmt::Debug for Pkcs11Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pkcs11Provider")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("token", &self.token.label)
             .finish_non_exhaustive()
     }
@@ -76,21 +75,30 @@ impl Pkcs11Provider {
         }
         let token = Token::open(&settings)?;
         let provider = Pkcs11Provider {
-            name,
-            key_store,
+            keys: KeyLifecycle::new(name, key_store),
             token,
             allow_export: settings.allow_export,
             software_public_operations: settings.software_public_operations,
         };
-        provider.recover()?;
+        provider.keys.recover(&provider)?;
         if settings.user_pin.is_some() {
-            provider.drop_vanished()?;
+            let session = provider.token.session()?;
+            provider.keys.drop_vanished(|info| {
+                let template = [
+                    Attribute::Token(true),
+                    Attribute::Id(info.backend_id.clone()),
+                ];
+                let found = session
+                    .find_objects(&template)
+                    .map_err(ck_error("looking for the objects of a key"))?;
+                Ok(!found.is_empty())
+            })?;
         } else {
             // Not logged in, the token hides its private objects: a key
             // would look vanished when it is not.
             log::warn!(
                 "{}: no user_pin, so keys whose token objects vanished are not looked for",
-                provider.name
+                provider.name()
             );
         }
         Ok(provider)
@@ -98,11 +106,12 @@ impl Pkcs11Provider {
 
     /// The configured name of this provider.
     pub fn name(&self) -> &str {
-        &self.name
+        self.keys.provider()
     }
 
-    pub(crate) fn key_store(&self) -> &dyn KeyStore {
-        self.key_store.as_ref()
+    /// This provider's keys in the key store.
+    pub(crate) fn keys(&self) -> &KeyLifecycle {
+        &self.keys
     }
 
     pub(crate) fn token(&self) -> &Token {
@@ -116,79 +125,14 @@ impl Pkcs11Provider {
     pub(crate) fn support(&self) -> Support<'_> {
         Support { token: &self.token }
     }
+}
 
-    /// The full name of `app`'s key `key_name` in this provider.
-    pub(crate) fn identity(&self, app: &Application, key_name: &str) -> KeyIdentity {
-        KeyIdentity {
-            application: app.clone(),
-            provider: self.name.clone(),
-            key_name: key_name.to_owned(),
-        }
-    }
-
-    /// Finishes every key left `Creating` or `Destroying`: its token
-    /// objects, if any, are destroyed and its row dropped.
-    fn recover(&self) -> Result<(), ProviderError> {
-        for (identity, info, state) in self.key_store.unfinished(&self.name)? {
-            self.finish(&identity, &info, state)?;
-        }
-        Ok(())
-    }
-
-    fn finish(
-        &self,
-        identity: &KeyIdentity,
-        info: &KeyInfo,
-        state: KeyState,
-    ) -> Result<(), ProviderError> {
-        let destroyed = match state {
-            KeyState::Ready => return Ok(()),
-            KeyState::Creating | KeyState::Destroying => {
-                destroy_objects(&self.token.session()?, &info.backend_id)?
-            }
-        };
-        if state == KeyState::Creating {
-            self.key_store.abort_create(identity)?;
-        } else {
-            self.key_store.finish_destroy(identity)?;
-        }
-        log::info!(
-            "{}: finished {state:?} key `{}` of {} ({destroyed} token objects destroyed)",
-            self.name,
-            identity.key_name,
-            identity.application,
-        );
-        Ok(())
-    }
-
-    /// Drops the `Ready` rows whose token objects are all gone (someone
-    /// deleted them on the token). Token objects without a row are never
-    /// touched.
-    fn drop_vanished(&self) -> Result<(), ProviderError> {
-        let session = self.token.session()?;
-        for (identity, info) in self.key_store.keys_in(&self.name)? {
-            let template = [
-                Attribute::Token(true),
-                Attribute::Id(info.backend_id.clone()),
-            ];
-            let found = session
-                .find_objects(&template)
-                .map_err(ck_error("looking for the objects of a key"))?;
-            if !found.is_empty() {
-                continue;
-            }
-            log::warn!(
-                "{}: key `{}` of {} has no object on token `{}` any more; dropping it",
-                self.name,
-                identity.key_name,
-                identity.application,
-                self.token.label,
-            );
-            if self.key_store.begin_destroy(&identity)?.is_some() {
-                self.key_store.finish_destroy(&identity)?;
-            }
-        }
-        Ok(())
+/// A key's backend id is the `CKA_ID` of its token objects; destroying
+/// a key destroys every object with that id, if there is any.
+impl KeyBackend for Pkcs11Provider {
+    fn destroy(&self, info: &KeyInfo) -> Result<bool, ProviderError> {
+        let destroyed = destroy_objects(&self.token.session()?, &info.backend_id)?;
+        Ok(destroyed > 0)
     }
 }
 

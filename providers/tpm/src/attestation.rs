@@ -145,10 +145,7 @@ impl TpmProvider {
         name: &str,
         f: impl FnOnce(&mut Tpm, KeyHandle, &Public) -> Result<T>,
     ) -> Result<T> {
-        let info = self
-            .key_store()
-            .get(&self.identity(app, name))?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))?;
+        let info = self.keys().ready(app, name)?;
         let KeyBlob::Pair {
             public, private, ..
         } = KeyBlob::from_backend_id(&info.backend_id)?

@@ -14,8 +14,8 @@ use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Type};
 use psec_provider::policy::{Usage, require};
 use psec_provider::{
-    Application, KeyIdentity, KeyInfo, KeyManagement, KeyStoreError, ProviderError, Result,
-    check_generatable, check_policy_fits,
+    Application, KeyInfo, KeyManagement, ProviderError, Result, check_generatable,
+    check_policy_fits,
 };
 use tss_esapi::Context;
 use tss_esapi::attributes::ObjectAttributesBuilder;
@@ -67,10 +67,7 @@ impl TpmProvider {
     /// `app`'s key `name`, as stored. A key of another application, or
     /// none, does not exist.
     pub(crate) fn ready_key(&self, app: &Application, name: &str) -> Result<(KeyInfo, KeyBlob)> {
-        let info = self
-            .key_store()
-            .get(&self.identity(app, name))?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(name.to_owned()))?;
+        let info = self.keys().ready(app, name)?;
         let blob = KeyBlob::from_backend_id(&info.backend_id)?;
         Ok((info, blob))
     }
@@ -126,41 +123,11 @@ impl TpmProvider {
         result
     }
 
-    /// Records `app`'s new key `name`: row `Creating`, then `Ready`. The
-    /// wrapped key left nothing in the TPM, so a failure only drops the row.
+    /// Records `app`'s new key `name` through the key lifecycle. The key
+    /// is its blob, already made and in the row: the backend step is empty,
+    /// and a failure only drops the row.
     fn store(&self, app: &Application, name: &str, info: KeyInfo) -> Result<()> {
-        let identity = self.identity(app, name);
-        self.key_store()
-            .begin_create(&identity, &info)
-            .map_err(|error| match error {
-                KeyStoreError::AlreadyExists => ProviderError::KeyAlreadyExists(name.to_owned()),
-                other => other.into(),
-            })?;
-        // The backend step: nothing to do, the key is its blob.
-        if let Err(error) = self.key_store().commit_create(&identity) {
-            self.abort(&identity);
-            return Err(error.into());
-        }
-        Ok(())
-    }
-
-    /// Drops the `Creating` row of a failed creation; if even that fails,
-    /// the next start drops it.
-    fn abort(&self, identity: &KeyIdentity) {
-        if let Err(error) = self.key_store().abort_create(identity) {
-            log::warn!(
-                "key `{}`: could not drop the row of a failed creation ({error}); \
-                 it is dropped at the next start",
-                identity.key_name
-            );
-        }
-    }
-
-    fn already_exists(&self, app: &Application, name: &str) -> Result<()> {
-        match self.key_store().get(&self.identity(app, name))? {
-            Some(_) => Err(ProviderError::KeyAlreadyExists(name.to_owned())),
-            None => Ok(()),
-        }
+        self.keys().create(app, name, &info, || Ok(()), |()| Ok(()))
     }
 
     fn generate(&self, app: &Application, name: &str, attributes: Attributes) -> Result<()> {
@@ -169,7 +136,7 @@ impl TpmProvider {
             ..attributes
         };
         // Saves making an RSA key for nothing; the store checks again.
-        self.already_exists(app, name)?;
+        self.keys().check_name_free(app, name)?;
         check_generatable(&attributes)?;
         check_policy_fits(&attributes)?;
         self.support().check(CheckType::Generate, &attributes)?;
@@ -446,18 +413,14 @@ impl KeyManagement for TpmProvider {
         Ok(psa_export_public_key::Result { data })
     }
 
-    /// Destroys a key: row `Destroying`, row gone. The wrapped key is in
-    /// the row only, so there is nothing to destroy in the TPM.
+    /// Destroys a key through the key lifecycle: the wrapped key is in
+    /// its row only, so there is nothing to destroy in the TPM.
     fn destroy_key(
         &self,
         app: &Application,
         op: psa_destroy_key::Operation,
     ) -> Result<psa_destroy_key::Result> {
-        let identity = self.identity(app, &op.key_name);
-        self.key_store()
-            .begin_destroy(&identity)?
-            .ok_or_else(|| ProviderError::KeyDoesNotExist(op.key_name.clone()))?;
-        self.key_store().finish_destroy(&identity)?;
+        self.keys().destroy(app, &op.key_name, self)?;
         Ok(psa_destroy_key::Result {})
     }
 }

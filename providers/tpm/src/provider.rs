@@ -7,8 +7,8 @@ use crate::tpm::{Connection, Tpm};
 use psec_interface::operations::list_providers::ProviderInfo;
 use psec_interface::{ProviderId, ResponseStatus};
 use psec_provider::{
-    Application, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Hashing,
-    KeyIdentity, KeyManagement, KeyState, KeyStore, Provider, ProviderError, Random,
+    AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Hashing, KeyBackend,
+    KeyInfo, KeyLifecycle, KeyManagement, KeyStore, Provider, ProviderError, Random,
 };
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -67,10 +67,9 @@ impl fmt::Debug for TpmSettings {
 /// The TPM provider: keys wrapped by a TPM 2.0, used one at a time in it.
 /// Built by [`build`].
 pub struct TpmProvider {
-    /// The configured name, the provider part of every key's identity.
-    name: String,
-    /// Which application owns which wrapped key.
-    key_store: Arc<dyn KeyStore>,
+    /// Which application owns which wrapped key, under the configured
+    /// name.
+    keys: KeyLifecycle,
     /// The TPM; every command goes through this lock.
     tpm: Mutex<Tpm>,
     /// What the TPM implements.
@@ -80,7 +79,7 @@ pub struct TpmProvider {
 impl fmt::Debug for TpmProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TpmProvider")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .finish_non_exhaustive()
     }
 }
@@ -126,23 +125,23 @@ impl TpmProvider {
             support.rsa_bits
         );
         let provider = TpmProvider {
-            name,
-            key_store,
+            keys: KeyLifecycle::new(name, key_store),
             tpm: Mutex::new(tpm),
             support,
         };
-        provider.recover()?;
+        provider.keys.recover(&provider)?;
         provider.check_primary()?;
         Ok(provider)
     }
 
     /// The configured name of this provider.
     pub fn name(&self) -> &str {
-        &self.name
+        self.keys.provider()
     }
 
-    pub(crate) fn key_store(&self) -> &dyn KeyStore {
-        self.key_store.as_ref()
+    /// This provider's keys in the key store.
+    pub(crate) fn keys(&self) -> &KeyLifecycle {
+        &self.keys
     }
 
     pub(crate) fn support(&self) -> &Support {
@@ -155,34 +154,6 @@ impl TpmProvider {
         self.tpm.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The full name of `app`'s key `key_name` in this provider.
-    pub(crate) fn identity(&self, app: &Application, key_name: &str) -> KeyIdentity {
-        KeyIdentity {
-            application: app.clone(),
-            provider: self.name.clone(),
-            key_name: key_name.to_owned(),
-        }
-    }
-
-    /// Finishes every key left `Creating` or `Destroying`. A wrapped key
-    /// leaves nothing in the TPM, so only the rows are dropped.
-    fn recover(&self) -> Result<(), ProviderError> {
-        for (identity, _, state) in self.key_store.unfinished(&self.name)? {
-            match state {
-                KeyState::Creating => self.key_store.abort_create(&identity)?,
-                KeyState::Destroying => self.key_store.finish_destroy(&identity)?,
-                KeyState::Ready => continue,
-            }
-            log::info!(
-                "{}: finished {state:?} key `{}` of {}",
-                self.name,
-                identity.key_name,
-                identity.application
-            );
-        }
-        Ok(())
-    }
-
     /// Checks that every stored key pair was made under the primary key the
     /// TPM has now. A TPM cleared (or replaced) since gives another primary
     /// key, under which none of them loads: that is reported here rather
@@ -191,12 +162,12 @@ impl TpmProvider {
         let tpm = self.tpm();
         let current = tpm.primary_name();
         let mut lost = 0usize;
-        for (_, info) in self.key_store.keys_in(&self.name)? {
+        for (_, info) in self.keys.store().keys_in(self.name())? {
             match KeyBlob::from_backend_id(&info.backend_id) {
                 Ok(KeyBlob::Pair { parent_name, .. }) if parent_name != current => lost += 1,
                 Ok(_) => {}
                 // One unreadable row fails its own operations, not the start.
-                Err(error) => log::warn!("{}: {error}", self.name),
+                Err(error) => log::warn!("{}: {error}", self.name()),
             }
         }
         if lost == 0 {
@@ -208,9 +179,17 @@ impl TpmProvider {
                 "{lost} key(s) of provider `{}` were made under another storage primary key \
                  than this TPM's: the TPM was cleared, or this is another TPM; those keys can \
                  not be loaded any more and must be destroyed",
-                self.name
+                self.name()
             ),
         ))
+    }
+}
+
+/// A key pair is wrapped under the storage primary key and lives in its
+/// row only, so the TPM holds nothing to destroy.
+impl KeyBackend for TpmProvider {
+    fn destroy(&self, _: &KeyInfo) -> Result<bool, ProviderError> {
+        Ok(false)
     }
 }
 

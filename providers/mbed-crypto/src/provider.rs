@@ -190,7 +190,9 @@ mod tests {
             check_type: can_do_crypto::CheckType::Generate,
             attributes,
         });
-        execute(&provider, None, can_do).unwrap();
+        let error = execute(&provider, None, can_do.clone()).unwrap_err();
+        assert!(matches!(error, ProviderError::NotAuthenticated), "{error}");
+        execute(&provider, Some(&owner), can_do).unwrap();
         let generate = NativeOperation::PsaGenerateKey(psa_generate_key::Operation {
             key_name: "k".into(),
             attributes,

@@ -268,8 +268,8 @@ pub trait CanDoCrypto: Send + Sync {
 /// `Provider::accessor` returns; `needs` is `app` if the operation needs an
 /// authenticated application (which `execute` checks, and hands to the
 /// method) or `anyone` if it does not. A test checks that the table names
-/// every non-core opcode once and agrees with [`Opcode::needs_auth`] but for
-/// the one row it lists.
+/// every non-core opcode once and agrees with [`Opcode::needs_auth`] on
+/// every row.
 macro_rules! routing {
     ($( $opcode:ident => $accessor:ident . $method:ident ($needs:ident); )+) => {
         /// The opcodes a provider supports, derived from the capabilities it
@@ -358,16 +358,18 @@ routing! {
     PsaGenerateRandom => random.generate_random(anyone);
     AttestKey => attestation.attest_key(app);
     PrepareKeyAttestation => attestation.prepare_key_attestation(app);
-    // The opcode table says CanDoCrypto needs an application, and the
-    // dispatcher asks for one, but this routing has never checked it and
-    // the Mbed Crypto provider's tests call it without one; see
-    // `ANSWERED_WITHOUT_APPLICATION` in the tests.
-    CanDoCrypto => can_do_crypto.answer(anyone);
+    CanDoCrypto => can_do_crypto.answer(app);
 }
 
 impl dyn CanDoCrypto + '_ {
-    /// CanDoCrypto: the provider's checks inside the common frame.
-    fn answer(&self, op: can_do_crypto::Operation) -> Result<can_do_crypto::Result> {
+    /// CanDoCrypto: the provider's checks inside the common frame. Only an
+    /// authenticated application may ask (as Parsec's opcode table says),
+    /// but the answer is about the backend, the same for every one.
+    fn answer(
+        &self,
+        _: &Application,
+        op: can_do_crypto::Operation,
+    ) -> Result<can_do_crypto::Result> {
         crate::can_do_crypto(self, op)
     }
 }
@@ -444,9 +446,9 @@ mod tests {
         (Opcode::CanDoCrypto, "CanDoCrypto::generate_check"),
     ];
 
-    /// Opcodes whose routing does not ask for the application although
-    /// `Opcode::needs_auth` says they need one (the dispatcher does ask).
-    const ANSWERED_WITHOUT_APPLICATION: &[Opcode] = &[Opcode::CanDoCrypto];
+    /// Opcodes whose routing asks for the application but does not hand it
+    /// on, because the answer is the same for every application.
+    const APPLICATION_NOT_HANDED_ON: &[Opcode] = &[Opcode::CanDoCrypto];
 
     /// The recognisable answer of every method of [`Everything`]: a backend
     /// error whose context names the method and the application it got.
@@ -811,14 +813,7 @@ mod tests {
     #[test]
     fn the_table_asks_for_an_application_exactly_where_the_opcode_needs_one() {
         for &(opcode, needs_app) in ROUTES {
-            if ANSWERED_WITHOUT_APPLICATION.contains(&opcode) {
-                assert!(
-                    opcode.needs_auth() && !needs_app,
-                    "{opcode:?} is no longer an exception"
-                );
-            } else {
-                assert_eq!(needs_app, opcode.needs_auth(), "{opcode:?}");
-            }
+            assert_eq!(needs_app, opcode.needs_auth(), "{opcode:?}");
         }
     }
 
@@ -835,7 +830,7 @@ mod tests {
         let alice = Application::new(AuthType::UnixPeerCredentials, "alice");
         for &(opcode, method) in EXPECTED {
             let answer = answered_by(execute(&Everything, Some(&alice), sample(opcode)));
-            let takes_app = opcode.needs_auth() && !ANSWERED_WITHOUT_APPLICATION.contains(&opcode);
+            let takes_app = opcode.needs_auth() && !APPLICATION_NOT_HANDED_ON.contains(&opcode);
             let expected = if takes_app {
                 format!("{method} for {alice}")
             } else {
@@ -849,7 +844,7 @@ mod tests {
     fn an_operation_that_needs_an_application_is_refused_without_one() {
         for &(opcode, method) in EXPECTED {
             let result = execute(&Everything, None, sample(opcode));
-            if opcode.needs_auth() && !ANSWERED_WITHOUT_APPLICATION.contains(&opcode) {
+            if opcode.needs_auth() {
                 assert!(
                     matches!(result, Err(ProviderError::NotAuthenticated)),
                     "{opcode:?}: {result:?}"

@@ -65,49 +65,11 @@ impl AsymmetricEncryption for MbedCryptoProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::test_support::*;
     use psa_crypto::types::algorithm::{AsymmetricEncryption as Alg, Hash};
-    use psec_interface::{ResponseStatus, SecretBytes};
+    use psec_interface::ResponseStatus;
     use psec_provider::ProviderError;
-
-    fn encrypt(
-        provider: &MbedCryptoProvider,
-        owner: &Application,
-        name: &str,
-        alg: Alg,
-        plaintext: &[u8],
-        salt: Option<&[u8]>,
-    ) -> Result<Vec<u8>> {
-        let op = psa_asymmetric_encrypt::Operation {
-            key_name: name.into(),
-            alg,
-            plaintext: plaintext.into(),
-            salt: salt.map(SecretBytes::from),
-        };
-        provider
-            .asymmetric_encrypt(owner, op)
-            .map(|result| result.ciphertext)
-    }
-
-    fn decrypt(
-        provider: &MbedCryptoProvider,
-        owner: &Application,
-        name: &str,
-        alg: Alg,
-        ciphertext: &[u8],
-        salt: Option<&[u8]>,
-    ) -> Result<SecretBytes> {
-        let op = psa_asymmetric_decrypt::Operation {
-            key_name: name.into(),
-            alg,
-            ciphertext: ciphertext.to_vec(),
-            salt: salt.map(SecretBytes::from),
-        };
-        provider
-            .asymmetric_decrypt(owner, op)
-            .map(|result| result.plaintext)
-    }
+    use psec_provider::testing::{asymmetric_decrypt as decrypt, asymmetric_encrypt as encrypt};
 
     fn crypt_key(alg: Alg) -> psa_crypto::types::key::Attributes {
         rsa_key(1024, alg.into(), |flags| {

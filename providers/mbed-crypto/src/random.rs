@@ -31,13 +31,7 @@ impl Random for MbedCryptoProvider {
 mod tests {
     use super::*;
     use crate::test_support::setup;
-
-    fn random(provider: &MbedCryptoProvider, size: usize) -> Result<Vec<u8>, ProviderError> {
-        let op = psa_generate_random::Operation { size };
-        provider
-            .generate_random(op)
-            .map(|result| result.random_bytes.to_vec())
-    }
+    use psec_provider::testing::generate_random as random;
 
     #[test]
     fn gives_as_many_bytes_as_asked_and_different_ones_each_time() {

@@ -9,16 +9,19 @@
 )]
 
 use crate::{
-    Application, AsymmetricSigning, KeyIdentity, KeyInfo, KeyManagement, KeyState, KeyStore,
-    KeyStoreError, ProviderError,
+    Application, AsymmetricEncryption, AsymmetricSigning, Hashing, KeyIdentity, KeyInfo,
+    KeyManagement, KeyState, KeyStore, KeyStoreError, ProviderError, Random,
 };
-use psec_interface::ResponseStatus;
 use psec_interface::operations::{
-    psa_destroy_key, psa_export_public_key, psa_generate_key, psa_import_key, psa_sign_hash,
-    psa_sign_message, psa_verify_hash, psa_verify_message,
+    psa_asymmetric_decrypt, psa_asymmetric_encrypt, psa_destroy_key, psa_export_public_key,
+    psa_generate_key, psa_generate_random, psa_hash_compare, psa_hash_compute, psa_import_key,
+    psa_sign_hash, psa_sign_message, psa_verify_hash, psa_verify_message,
 };
-use psec_interface::psa_crypto::types::algorithm::AsymmetricSignature;
+use psec_interface::psa_crypto::types::algorithm::{
+    self as psa_crypto_alg, AsymmetricSignature, Hash,
+};
 use psec_interface::psa_crypto::types::key::{Attributes, UsageFlags};
+use psec_interface::{ResponseStatus, SecretBytes};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -274,6 +277,85 @@ pub fn verify_message<P: AsymmetricSigning + ?Sized>(
         signature: signature.to_vec(),
     };
     provider.verify_message(owner, op).map(|_| ())
+}
+
+/// Encrypts `plaintext` to `owner`'s key `name`.
+pub fn asymmetric_encrypt<P: AsymmetricEncryption + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: psa_crypto_alg::AsymmetricEncryption,
+    plaintext: &[u8],
+    salt: Option<&[u8]>,
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_asymmetric_encrypt::Operation {
+        key_name: name.into(),
+        alg,
+        plaintext: plaintext.into(),
+        salt: salt.map(SecretBytes::from),
+    };
+    provider
+        .asymmetric_encrypt(owner, op)
+        .map(|result| result.ciphertext)
+}
+
+/// Decrypts `ciphertext` with `owner`'s key `name`.
+pub fn asymmetric_decrypt<P: AsymmetricEncryption + ?Sized>(
+    provider: &P,
+    owner: &Application,
+    name: &str,
+    alg: psa_crypto_alg::AsymmetricEncryption,
+    ciphertext: &[u8],
+    salt: Option<&[u8]>,
+) -> Result<SecretBytes, ProviderError> {
+    let op = psa_asymmetric_decrypt::Operation {
+        key_name: name.into(),
+        alg,
+        ciphertext: ciphertext.to_vec(),
+        salt: salt.map(SecretBytes::from),
+    };
+    provider
+        .asymmetric_decrypt(owner, op)
+        .map(|result| result.plaintext)
+}
+
+/// The hash of `input`.
+pub fn hash_compute<P: Hashing + ?Sized>(
+    provider: &P,
+    alg: Hash,
+    input: &[u8],
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_hash_compute::Operation {
+        alg,
+        input: input.into(),
+    };
+    provider.hash_compute(op).map(|result| result.hash)
+}
+
+/// Whether `hash` is the hash of `input`.
+pub fn hash_compare<P: Hashing + ?Sized>(
+    provider: &P,
+    alg: Hash,
+    input: &[u8],
+    hash: &[u8],
+) -> Result<(), ProviderError> {
+    let op = psa_hash_compare::Operation {
+        alg,
+        input: input.into(),
+        hash: hash.to_vec(),
+    };
+    provider.hash_compare(op).map(|_| ())
+}
+
+/// `size` random bytes.
+pub fn generate_random<P: Random + ?Sized>(
+    provider: &P,
+    size: usize,
+) -> Result<Vec<u8>, ProviderError> {
+    let op = psa_generate_random::Operation { size };
+    provider
+        .generate_random(op)
+        .map(|result| result.random_bytes.to_vec())
 }
 
 /// The fields of psa-crypto's `UsageFlags`, in declaration order: the order

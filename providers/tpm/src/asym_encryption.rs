@@ -171,6 +171,7 @@ mod tests {
     use crate::test_support::*;
     use psec_interface::psa_crypto::types::algorithm::Hash;
     use psec_interface::psa_crypto::types::key::Type;
+    use psec_provider::testing::{asymmetric_decrypt, asymmetric_encrypt};
 
     const OAEP: Alg = Alg::RsaOaep {
         hash_alg: Hash::Sha256,
@@ -183,16 +184,7 @@ mod tests {
         plaintext: &[u8],
         salt: Option<&[u8]>,
     ) -> Result<Vec<u8>> {
-        let op = psa_asymmetric_encrypt::Operation {
-            key_name: name.into(),
-            alg,
-            plaintext: plaintext.into(),
-            salt: salt.map(SecretBytes::from),
-        };
-        setup
-            .provider
-            .asymmetric_encrypt(&app("alice"), op)
-            .map(|result| result.ciphertext)
+        asymmetric_encrypt(&setup.provider, &app("alice"), name, alg, plaintext, salt)
     }
 
     fn decrypt(
@@ -202,16 +194,7 @@ mod tests {
         ciphertext: &[u8],
         salt: Option<&[u8]>,
     ) -> Result<SecretBytes> {
-        let op = psa_asymmetric_decrypt::Operation {
-            key_name: name.into(),
-            alg,
-            ciphertext: ciphertext.to_vec(),
-            salt: salt.map(SecretBytes::from),
-        };
-        setup
-            .provider
-            .asymmetric_decrypt(&app("alice"), op)
-            .map(|result| result.plaintext)
+        asymmetric_decrypt(&setup.provider, &app("alice"), name, alg, ciphertext, salt)
     }
 
     /// One setup with the keys of these tests: RSA key generation is the

@@ -54,23 +54,7 @@ mod tests {
     use super::*;
     use crate::test_support::setup;
     use psec_interface::psa_crypto::types::algorithm::Hash;
-
-    fn compute(provider: &TpmProvider, alg: Hash, input: &[u8]) -> Result<Vec<u8>> {
-        let op = psa_hash_compute::Operation {
-            alg,
-            input: input.into(),
-        };
-        provider.hash_compute(op).map(|result| result.hash)
-    }
-
-    fn compare(provider: &TpmProvider, alg: Hash, input: &[u8], hash: &[u8]) -> Result<()> {
-        let op = psa_hash_compare::Operation {
-            alg,
-            input: input.into(),
-            hash: hash.to_vec(),
-        };
-        provider.hash_compare(op).map(|_| ())
-    }
+    use psec_provider::testing::{hash_compare as compare, hash_compute as compute};
 
     #[test]
     fn known_answers_for_abc_on_every_sha2_hash() {

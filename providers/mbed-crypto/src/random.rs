@@ -3,7 +3,7 @@
 use crate::MbedCryptoProvider;
 use crate::backend::{Psa, psa_error};
 use psec_interface::operations::psa_generate_random;
-use psec_provider::{ProviderError, Random};
+use psec_provider::{ProviderError, Random, check_random_size};
 
 /// The most random bytes one request may ask for. The wire puts no bound
 /// on the size, and the answer is built in memory.
@@ -14,12 +14,7 @@ impl Random for MbedCryptoProvider {
         &self,
         op: psa_generate_random::Operation,
     ) -> Result<psa_generate_random::Result, ProviderError> {
-        if op.size > MAX_RANDOM_BYTES {
-            return Err(ProviderError::InvalidArgument(format!(
-                "{} random bytes asked for, at most {MAX_RANDOM_BYTES} given",
-                op.size
-            )));
-        }
+        check_random_size(op.size, MAX_RANDOM_BYTES)?;
         let random_bytes = Psa::lock()
             .random(op.size)
             .map_err(|error| psa_error(error, "generating random bytes"))?;

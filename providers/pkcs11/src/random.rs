@@ -3,7 +3,7 @@
 use crate::Pkcs11Provider;
 use crate::token::ck_error;
 use psec_interface::operations::psa_generate_random;
-use psec_provider::{ProviderError, Random};
+use psec_provider::{ProviderError, Random, check_random_size};
 
 /// The most bytes one request may ask for.
 const MAX_RANDOM: usize = 1 << 20;
@@ -13,11 +13,7 @@ impl Random for Pkcs11Provider {
         &self,
         op: psa_generate_random::Operation,
     ) -> Result<psa_generate_random::Result, ProviderError> {
-        if op.size > MAX_RANDOM {
-            return Err(ProviderError::InvalidArgument(format!(
-                "at most {MAX_RANDOM} random bytes a request"
-            )));
-        }
+        check_random_size(op.size, MAX_RANDOM)?;
         let mut bytes = vec![0; op.size];
         if !bytes.is_empty() {
             self.token()

@@ -12,8 +12,8 @@
 //!   is the one place it becomes a wire [`ResponseStatus`].
 //! - [`policy::require`] is the PSA usage-policy check every provider
 //!   makes before it uses a key.
-//! - [`check_generatable`] holds the rules on a key to generate that do not
-//!   depend on the backend.
+//! - [`check_generatable`], [`check_policy_fits`] and [`check_random_size`]
+//!   hold the rules on a request that do not depend on the backend.
 //! - [`KeyStore`] is the key info store as providers see it: which backend
 //!   key belongs to which application's key name, changed in steps that a
 //!   crash at any point leaves recoverable.
@@ -45,9 +45,9 @@
 //! ```
 
 mod capabilities;
+mod checks;
 mod crypto_capability;
 mod error;
-mod key_creation;
 mod key_store;
 mod lifecycle;
 pub mod policy;
@@ -58,9 +58,9 @@ pub use capabilities::{
     Aead, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Cipher, Hashing,
     KeyAgreement, KeyExport, KeyManagement, Mac, Provider, Random, execute, supported_opcodes,
 };
+pub use checks::{check_generatable, check_policy_fits, check_random_size};
 pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
-pub use key_creation::{check_generatable, check_policy_fits};
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};
 pub use lifecycle::{KeyBackend, KeyLifecycle};
 pub use psec_interface;

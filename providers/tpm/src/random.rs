@@ -2,7 +2,7 @@
 
 use crate::TpmProvider;
 use psec_interface::operations::psa_generate_random;
-use psec_provider::{ProviderError, Random};
+use psec_provider::{ProviderError, Random, check_random_size};
 use zeroize::Zeroizing;
 
 /// The most random bytes one request may ask for: the TPM gives at most a
@@ -17,12 +17,7 @@ impl Random for TpmProvider {
         &self,
         op: psa_generate_random::Operation,
     ) -> Result<psa_generate_random::Result, ProviderError> {
-        if op.size > MAX_RANDOM_BYTES {
-            return Err(ProviderError::InvalidArgument(format!(
-                "{} random bytes asked for, at most {MAX_RANDOM_BYTES} given",
-                op.size
-            )));
-        }
+        check_random_size(op.size, MAX_RANDOM_BYTES)?;
         let mut bytes = Zeroizing::new(Vec::with_capacity(op.size));
         let mut tpm = self.tpm();
         while bytes.len() < op.size {

@@ -1,4 +1,5 @@
-//! Rules on a new key that hold whatever the backend.
+//! Rules on a request that hold whatever the backend: on a new key, and
+//! on the size of a random request.
 
 use crate::ProviderError;
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
@@ -33,6 +34,18 @@ pub fn check_policy_fits(attributes: &Attributes) -> Result<(), ProviderError> {
         "a key of type {:?} can not be used with its policy's algorithm {alg:?}",
         attributes.key_type
     )))
+}
+
+/// Refuses a request for `asked` random bytes when the provider gives at
+/// most `most` at once (InvalidArgument, as PSA's `psa_generate_random`
+/// answers a size it can not serve).
+pub fn check_random_size(asked: usize, most: usize) -> Result<(), ProviderError> {
+    if asked > most {
+        return Err(ProviderError::InvalidArgument(format!(
+            "{asked} random bytes asked for, at most {most} given"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -108,5 +121,15 @@ mod tests {
         assert!(check_policy_fits(&attributes).is_ok());
         // No algorithm: nothing to fit.
         assert!(check_policy_fits(&of(ecc)).is_ok());
+    }
+
+    #[test]
+    fn a_random_size_over_the_most_is_an_invalid_argument() {
+        assert!(check_random_size(0, 16).is_ok());
+        assert!(check_random_size(16, 16).is_ok());
+        assert_eq!(
+            check_random_size(17, 16).err().map(|e| e.status()),
+            Some(ResponseStatus::PsaErrorInvalidArgument)
+        );
     }
 }

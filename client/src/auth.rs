@@ -19,6 +19,9 @@ pub const MAX_AUTH_LEN: usize = u16::MAX as usize;
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Authentication(Kind);
 
+/// No authentication, for what borrows one.
+pub(crate) static NO_AUTHENTICATION: Authentication = Authentication(Kind::None);
+
 #[derive(Clone, Default, PartialEq, Eq)]
 enum Kind {
     #[default]

@@ -1,5 +1,6 @@
 //! The high level: one typed method per operation of the protocol.
 
+use crate::auth::NO_AUTHENTICATION;
 use crate::error::ResponseProblem;
 use crate::ipc::IpcClient;
 use crate::{Authentication, ClientErrorKind, Endpoint, Error};
@@ -179,82 +180,112 @@ impl BasicClient {
     /// Sends any operation, to the provider and with the authentication
     /// the rules above give, and returns its result.
     pub fn process(&self, operation: NativeOperation) -> Result<NativeResult, Error> {
-        let opcode = operation.opcode();
+        let (provider, auth) = self.route(operation.opcode())?;
+        self.ipc.process(provider, auth, operation)
+    }
+
+    /// Where an operation goes, and with which authentication: see
+    /// [`BasicClient`].
+    pub(crate) fn route(&self, opcode: Opcode) -> Result<(ProviderId, &Authentication), Error> {
         let provider = if opcode.is_core() {
             ProviderId::Core
         } else {
             self.provider
                 .ok_or(ClientErrorKind::NoProviderSelected { opcode })?
         };
-        let no_auth = Authentication::none();
         let auth = if opcode.needs_auth() {
             &self.auth
         } else {
-            &no_auth
+            &NO_AUTHENTICATION
         };
-        self.ipc.process(provider, auth, operation)
+        Ok((provider, auth))
     }
+}
 
+/// Declares the typed methods once, for [`BasicClient`] and (with the
+/// `tokio` feature) for [`AsyncBasicClient`](crate::AsyncBasicClient), so
+/// the two can not differ in what they send or how they read the result.
+///
+/// Each entry reads `fn name(args) -> Output { Variant(operation) } =>
+/// |result| output;`: the method sends `NativeOperation::Variant(operation)`
+/// and maps the `NativeResult::Variant` it gets back with the closure-like
+/// tail (which may use `?`).
+macro_rules! typed_operations {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty {
+            $variant:ident($operation:expr)
+        } => |$result:ident| $output:expr;
+    )+) => {
+        impl BasicClient {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self, $($arg: $ty),*) -> Result<$out, Error> {
+                    let operation = NativeOperation::$variant($operation);
+                    let $result = expect_result!(self.process(operation), $variant)?;
+                    Ok($output)
+                }
+            )+
+        }
+
+        #[cfg(feature = "tokio")]
+        impl crate::AsyncBasicClient {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$out, Error> {
+                    let operation = NativeOperation::$variant($operation);
+                    let $result = expect_result!(self.process(operation).await, $variant)?;
+                    Ok($output)
+                }
+            )+
+        }
+    };
+}
+
+typed_operations! {
     // ---------------------------------------------------------------------
     // Core operations
     // ---------------------------------------------------------------------
 
     /// Checks that the service answers, and returns the highest wire
     /// protocol version it speaks as (major, minor).
-    pub fn ping(&self) -> Result<(u8, u8), Error> {
-        let result = expect_result!(
-            self.process(NativeOperation::Ping(ping::Operation {})),
-            Ping
-        )?;
-        Ok((
-            result.wire_protocol_version_maj,
-            result.wire_protocol_version_min,
-        ))
-    }
+    fn ping() -> (u8, u8) {
+        Ping(ping::Operation {})
+    } => |result| (result.wire_protocol_version_maj, result.wire_protocol_version_min);
 
     /// The providers the service runs, in its priority order, Core last.
-    pub fn list_providers(&self) -> Result<Vec<ProviderInfo>, Error> {
-        let operation = NativeOperation::ListProviders(list_providers::Operation {});
-        Ok(expect_result!(self.process(operation), ListProviders)?.providers)
-    }
+    fn list_providers() -> Vec<ProviderInfo> {
+        ListProviders(list_providers::Operation {})
+    } => |result| result.providers;
 
     /// The operations `provider` supports, of those Parsec 1.x clients know
     /// ([`Opcode::in_parsec_1`]): psecd serves newer ones (the MAC
     /// operations) without listing them, so that Parsec's own clients can
-    /// read the list. Ask [`BasicClient::can_do_crypto`] about those.
-    pub fn list_opcodes(&self, provider: ProviderId) -> Result<BTreeSet<Opcode>, Error> {
-        let operation = NativeOperation::ListOpcodes(list_opcodes::Operation {
-            provider_id: provider,
-        });
-        Ok(expect_result!(self.process(operation), ListOpcodes)?.opcodes)
-    }
+    /// read the list. Ask `can_do_crypto` about those.
+    fn list_opcodes(provider: ProviderId) -> BTreeSet<Opcode> {
+        ListOpcodes(list_opcodes::Operation { provider_id: provider })
+    } => |result| result.opcodes;
 
     /// The authenticators the service accepts, the preferred one first.
-    pub fn list_authenticators(&self) -> Result<Vec<AuthenticatorInfo>, Error> {
-        let operation = NativeOperation::ListAuthenticators(list_authenticators::Operation {});
-        Ok(expect_result!(self.process(operation), ListAuthenticators)?.authenticators)
-    }
+    fn list_authenticators() -> Vec<AuthenticatorInfo> {
+        ListAuthenticators(list_authenticators::Operation {})
+    } => |result| result.authenticators;
 
     /// This application's keys, in every provider.
-    pub fn list_keys(&self) -> Result<Vec<KeyInfo>, Error> {
-        let operation = NativeOperation::ListKeys(list_keys::Operation {});
-        Ok(expect_result!(self.process(operation), ListKeys)?.keys)
-    }
+    fn list_keys() -> Vec<KeyInfo> {
+        ListKeys(list_keys::Operation {})
+    } => |result| result.keys;
 
     /// The applications that own keys. Administrators only (else
     /// [`ResponseStatus::AdminOperation`]).
-    pub fn list_clients(&self) -> Result<Vec<String>, Error> {
-        let operation = NativeOperation::ListClients(list_clients::Operation {});
-        Ok(expect_result!(self.process(operation), ListClients)?.clients)
-    }
+    fn list_clients() -> Vec<String> {
+        ListClients(list_clients::Operation {})
+    } => |result| result.clients;
 
     /// Deletes every key of the application `client`. Administrators only.
-    pub fn delete_client(&self, client: &str) -> Result<(), Error> {
-        let operation = NativeOperation::DeleteClient(delete_client::Operation {
-            client: client.to_string(),
-        });
-        expect_result!(self.process(operation), DeleteClient).map(drop)
-    }
+    fn delete_client(client: &str) -> () {
+        DeleteClient(delete_client::Operation { client: client.to_string() })
+    } => |_empty| ();
 
     // ---------------------------------------------------------------------
     // Keys
@@ -262,125 +293,93 @@ impl BasicClient {
 
     /// Generates a key named `key_name` with `attributes` in the provider.
     /// A name in use gives [`ResponseStatus::PsaErrorAlreadyExists`].
-    pub fn psa_generate_key(&self, key_name: &str, attributes: Attributes) -> Result<(), Error> {
-        let operation = NativeOperation::PsaGenerateKey(psa_generate_key::Operation {
+    fn psa_generate_key(key_name: &str, attributes: Attributes) -> () {
+        PsaGenerateKey(psa_generate_key::Operation {
             key_name: key_name.to_string(),
             attributes,
-        });
-        expect_result!(self.process(operation), PsaGenerateKey).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     /// Destroys the key `key_name`. An unknown name (or another
     /// application's) gives [`ResponseStatus::PsaErrorDoesNotExist`].
-    pub fn psa_destroy_key(&self, key_name: &str) -> Result<(), Error> {
-        let operation = NativeOperation::PsaDestroyKey(psa_destroy_key::Operation {
-            key_name: key_name.to_string(),
-        });
-        expect_result!(self.process(operation), PsaDestroyKey).map(drop)
-    }
+    fn psa_destroy_key(key_name: &str) -> () {
+        PsaDestroyKey(psa_destroy_key::Operation { key_name: key_name.to_string() })
+    } => |_empty| ();
 
     /// Imports `key_material` (in the PSA export format for its type) as the
     /// key `key_name` with `attributes`. The copy sent is wiped once sent.
-    pub fn psa_import_key(
-        &self,
-        key_name: &str,
-        key_material: &[u8],
-        attributes: Attributes,
-    ) -> Result<(), Error> {
-        let operation = NativeOperation::PsaImportKey(psa_import_key::Operation {
+    fn psa_import_key(key_name: &str, key_material: &[u8], attributes: Attributes) -> () {
+        PsaImportKey(psa_import_key::Operation {
             key_name: key_name.to_string(),
             attributes,
             data: SecretBytes::from(key_material),
-        });
-        expect_result!(self.process(operation), PsaImportKey).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     /// The public part of the key `key_name`, in the PSA format (DER
     /// `RSAPublicKey` for RSA, the uncompressed point for Weierstrass curves).
-    pub fn psa_export_public_key(&self, key_name: &str) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaExportPublicKey(psa_export_public_key::Operation {
-            key_name: key_name.to_string(),
-        });
-        Ok(expect_result!(self.process(operation), PsaExportPublicKey)?.data)
-    }
+    fn psa_export_public_key(key_name: &str) -> Vec<u8> {
+        PsaExportPublicKey(psa_export_public_key::Operation { key_name: key_name.to_string() })
+    } => |result| result.data;
 
     /// The key material of `key_name`, if its policy allows export.
-    pub fn psa_export_key(&self, key_name: &str) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaExportKey(psa_export_key::Operation {
-            key_name: key_name.to_string(),
-        });
-        Ok(expect_result!(self.process(operation), PsaExportKey)?.data)
-    }
+    fn psa_export_key(key_name: &str) -> SecretBytes {
+        PsaExportKey(psa_export_key::Operation { key_name: key_name.to_string() })
+    } => |result| result.data;
 
     // ---------------------------------------------------------------------
     // Signatures
     // ---------------------------------------------------------------------
 
     /// Signs the digest `hash` with the private key `key_name`.
-    pub fn psa_sign_hash(
-        &self,
-        key_name: &str,
-        hash: &[u8],
-        alg: AsymmetricSignature,
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaSignHash(psa_sign_hash::Operation {
+    fn psa_sign_hash(key_name: &str, hash: &[u8], alg: AsymmetricSignature) -> Vec<u8> {
+        PsaSignHash(psa_sign_hash::Operation {
             key_name: key_name.to_string(),
             alg,
             hash: hash.to_vec(),
-        });
-        Ok(expect_result!(self.process(operation), PsaSignHash)?.signature)
-    }
+        })
+    } => |result| result.signature;
 
     /// Verifies `signature` over the digest `hash` with the key `key_name`.
     /// A wrong signature gives [`ResponseStatus::PsaErrorInvalidSignature`].
-    pub fn psa_verify_hash(
-        &self,
+    fn psa_verify_hash(
         key_name: &str,
         hash: &[u8],
         alg: AsymmetricSignature,
         signature: &[u8],
-    ) -> Result<(), Error> {
-        let operation = NativeOperation::PsaVerifyHash(psa_verify_hash::Operation {
+    ) -> () {
+        PsaVerifyHash(psa_verify_hash::Operation {
             key_name: key_name.to_string(),
             alg,
             hash: hash.to_vec(),
             signature: signature.to_vec(),
-        });
-        expect_result!(self.process(operation), PsaVerifyHash).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     /// Hashes and signs `message` with the private key `key_name`.
-    pub fn psa_sign_message(
-        &self,
-        key_name: &str,
-        message: &[u8],
-        alg: AsymmetricSignature,
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaSignMessage(psa_sign_message::Operation {
+    fn psa_sign_message(key_name: &str, message: &[u8], alg: AsymmetricSignature) -> Vec<u8> {
+        PsaSignMessage(psa_sign_message::Operation {
             key_name: key_name.to_string(),
             alg,
             message: SecretBytes::from(message),
-        });
-        Ok(expect_result!(self.process(operation), PsaSignMessage)?.signature)
-    }
+        })
+    } => |result| result.signature;
 
     /// Verifies `signature` over `message` with the key `key_name`.
     /// A wrong signature gives [`ResponseStatus::PsaErrorInvalidSignature`].
-    pub fn psa_verify_message(
-        &self,
+    fn psa_verify_message(
         key_name: &str,
         message: &[u8],
         alg: AsymmetricSignature,
         signature: &[u8],
-    ) -> Result<(), Error> {
-        let operation = NativeOperation::PsaVerifyMessage(psa_verify_message::Operation {
+    ) -> () {
+        PsaVerifyMessage(psa_verify_message::Operation {
             key_name: key_name.to_string(),
             alg,
             message: SecretBytes::from(message),
             signature: signature.to_vec(),
-        });
-        expect_result!(self.process(operation), PsaVerifyMessage).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     // ---------------------------------------------------------------------
     // Encryption
@@ -388,206 +387,187 @@ impl BasicClient {
 
     /// Encrypts `plaintext` with the public part of `key_name`; `salt` is
     /// the OAEP label, if any.
-    pub fn psa_asymmetric_encrypt(
-        &self,
+    fn psa_asymmetric_encrypt(
         key_name: &str,
         alg: AsymmetricEncryption,
         plaintext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaAsymmetricEncrypt(psa_asymmetric_encrypt::Operation {
+    ) -> Vec<u8> {
+        PsaAsymmetricEncrypt(psa_asymmetric_encrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             plaintext: SecretBytes::from(plaintext),
             salt: salt.map(SecretBytes::from),
-        });
-        Ok(expect_result!(self.process(operation), PsaAsymmetricEncrypt)?.ciphertext)
-    }
+        })
+    } => |result| result.ciphertext;
 
     /// Decrypts `ciphertext` with the private key `key_name`; `salt` is the
     /// OAEP label, if any.
-    pub fn psa_asymmetric_decrypt(
-        &self,
+    fn psa_asymmetric_decrypt(
         key_name: &str,
         alg: AsymmetricEncryption,
         ciphertext: &[u8],
         salt: Option<&[u8]>,
-    ) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaAsymmetricDecrypt(psa_asymmetric_decrypt::Operation {
+    ) -> SecretBytes {
+        PsaAsymmetricDecrypt(psa_asymmetric_decrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             ciphertext: ciphertext.to_vec(),
             salt: salt.map(SecretBytes::from),
-        });
-        Ok(expect_result!(self.process(operation), PsaAsymmetricDecrypt)?.plaintext)
-    }
+        })
+    } => |result| result.plaintext;
 
     /// Encrypts and authenticates `plaintext`, and authenticates
     /// `additional_data`, with the key `key_name`. Returns the ciphertext
     /// with the tag appended. Never reuse a nonce with the same key.
-    pub fn psa_aead_encrypt(
-        &self,
+    fn psa_aead_encrypt(
         key_name: &str,
         alg: Aead,
         nonce: &[u8],
         additional_data: &[u8],
         plaintext: &[u8],
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaAeadEncrypt(psa_aead_encrypt::Operation {
+    ) -> Vec<u8> {
+        PsaAeadEncrypt(psa_aead_encrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             nonce: nonce.to_vec(),
             additional_data: additional_data.to_vec(),
             plaintext: SecretBytes::from(plaintext),
-        });
-        Ok(expect_result!(self.process(operation), PsaAeadEncrypt)?.ciphertext)
-    }
+        })
+    } => |result| result.ciphertext;
 
     /// Checks and decrypts `ciphertext` (tag appended) and checks
     /// `additional_data`. A failed check gives
     /// [`ResponseStatus::PsaErrorInvalidSignature`] or
     /// [`ResponseStatus::PsaErrorCorruptionDetected`], depending on the
     /// provider.
-    pub fn psa_aead_decrypt(
-        &self,
+    fn psa_aead_decrypt(
         key_name: &str,
         alg: Aead,
         nonce: &[u8],
         additional_data: &[u8],
         ciphertext: &[u8],
-    ) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaAeadDecrypt(psa_aead_decrypt::Operation {
+    ) -> SecretBytes {
+        PsaAeadDecrypt(psa_aead_decrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             nonce: nonce.to_vec(),
             additional_data: additional_data.to_vec(),
             ciphertext: ciphertext.to_vec(),
-        });
-        Ok(expect_result!(self.process(operation), PsaAeadDecrypt)?.plaintext)
-    }
+        })
+    } => |result| result.plaintext;
 
     /// Encrypts `plaintext` with the key `key_name`; the provider picks the
     /// IV and returns it first, followed by the ciphertext.
-    pub fn psa_cipher_encrypt(
-        &self,
-        key_name: &str,
-        alg: Cipher,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaCipherEncrypt(psa_cipher_encrypt::Operation {
+    fn psa_cipher_encrypt(key_name: &str, alg: Cipher, plaintext: &[u8]) -> Vec<u8> {
+        PsaCipherEncrypt(psa_cipher_encrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             plaintext: SecretBytes::from(plaintext),
-        });
-        Ok(expect_result!(self.process(operation), PsaCipherEncrypt)?.ciphertext)
-    }
+        })
+    } => |result| result.ciphertext;
 
     /// Decrypts `ciphertext` (IV first) with the key `key_name`.
-    pub fn psa_cipher_decrypt(
-        &self,
-        key_name: &str,
-        alg: Cipher,
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaCipherDecrypt(psa_cipher_decrypt::Operation {
+    fn psa_cipher_decrypt(key_name: &str, alg: Cipher, ciphertext: &[u8]) -> SecretBytes {
+        PsaCipherDecrypt(psa_cipher_decrypt::Operation {
             key_name: key_name.to_string(),
             alg,
             ciphertext: ciphertext.to_vec(),
-        });
-        Ok(expect_result!(self.process(operation), PsaCipherDecrypt)?.plaintext)
-    }
+        })
+    } => |result| result.plaintext;
 
     // ---------------------------------------------------------------------
     // MACs, hashes, random, key agreement
     // ---------------------------------------------------------------------
 
     /// The MAC of `input` under the key `key_name`.
-    pub fn psa_mac_compute(
-        &self,
-        key_name: &str,
-        alg: Mac,
-        input: &[u8],
-    ) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaMacCompute(psa_mac_compute::Operation {
+    fn psa_mac_compute(key_name: &str, alg: Mac, input: &[u8]) -> Vec<u8> {
+        PsaMacCompute(psa_mac_compute::Operation {
             key_name: key_name.to_string(),
             alg,
             input: SecretBytes::from(input),
-        });
-        Ok(expect_result!(self.process(operation), PsaMacCompute)?.mac)
-    }
+        })
+    } => |result| result.mac;
 
     /// Checks that `mac` is the MAC of `input` under the key `key_name`. A
     /// wrong MAC gives [`ResponseStatus::PsaErrorInvalidSignature`].
-    pub fn psa_mac_verify(
-        &self,
-        key_name: &str,
-        alg: Mac,
-        input: &[u8],
-        mac: &[u8],
-    ) -> Result<(), Error> {
-        let operation = NativeOperation::PsaMacVerify(psa_mac_verify::Operation {
+    fn psa_mac_verify(key_name: &str, alg: Mac, input: &[u8], mac: &[u8]) -> () {
+        PsaMacVerify(psa_mac_verify::Operation {
             key_name: key_name.to_string(),
             alg,
             input: SecretBytes::from(input),
             mac: mac.to_vec(),
-        });
-        expect_result!(self.process(operation), PsaMacVerify).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     /// `size` random bytes from the provider. Fewer or more bytes than asked
     /// give [`ClientErrorKind::MalformedResponse`], never a short buffer.
-    pub fn psa_generate_random(&self, size: usize) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaGenerateRandom(psa_generate_random::Operation { size });
-        let random = expect_result!(self.process(operation), PsaGenerateRandom)?.random_bytes;
-        if random.len() != size {
-            return Err(
-                ClientErrorKind::MalformedResponse(ResponseProblem::RandomLength {
-                    asked: size,
-                    received: random.len(),
-                })
-                .into(),
-            );
-        }
-        Ok(random)
-    }
+    fn psa_generate_random(size: usize) -> SecretBytes {
+        PsaGenerateRandom(psa_generate_random::Operation { size })
+    } => |result| exactly(size, result.random_bytes)?;
 
     /// The `alg` digest of `input`.
-    pub fn psa_hash_compute(&self, alg: Hash, input: &[u8]) -> Result<Vec<u8>, Error> {
-        let operation = NativeOperation::PsaHashCompute(psa_hash_compute::Operation {
+    fn psa_hash_compute(alg: Hash, input: &[u8]) -> Vec<u8> {
+        PsaHashCompute(psa_hash_compute::Operation {
             alg,
             input: SecretBytes::from(input),
-        });
-        Ok(expect_result!(self.process(operation), PsaHashCompute)?.hash)
-    }
+        })
+    } => |result| result.hash;
 
     /// Checks that `hash` is the `alg` digest of `input`. A mismatch gives
     /// [`ResponseStatus::PsaErrorInvalidSignature`].
-    pub fn psa_hash_compare(&self, alg: Hash, input: &[u8], hash: &[u8]) -> Result<(), Error> {
-        let operation = NativeOperation::PsaHashCompare(psa_hash_compare::Operation {
+    fn psa_hash_compare(alg: Hash, input: &[u8], hash: &[u8]) -> () {
+        PsaHashCompare(psa_hash_compare::Operation {
             alg,
             input: SecretBytes::from(input),
             hash: hash.to_vec(),
-        });
-        expect_result!(self.process(operation), PsaHashCompare).map(drop)
-    }
+        })
+    } => |_empty| ();
 
     /// The raw shared secret of the private key `private_key_name` and
     /// `peer_key` (the peer's public key in the PSA format). Feed it to a
     /// key derivation before use.
-    pub fn psa_raw_key_agreement(
-        &self,
+    fn psa_raw_key_agreement(
         alg: RawKeyAgreement,
         private_key_name: &str,
         peer_key: &[u8],
-    ) -> Result<SecretBytes, Error> {
-        let operation = NativeOperation::PsaRawKeyAgreement(psa_raw_key_agreement::Operation {
+    ) -> SecretBytes {
+        PsaRawKeyAgreement(psa_raw_key_agreement::Operation {
             alg,
             private_key_name: private_key_name.to_string(),
             peer_key: peer_key.to_vec(),
-        });
-        Ok(expect_result!(self.process(operation), PsaRawKeyAgreement)?.shared_secret)
-    }
+        })
+    } => |result| result.shared_secret;
 
+    // ---------------------------------------------------------------------
+    // Key attestation
+    // ---------------------------------------------------------------------
+
+    /// Attests the key `attested_key_name` with the mechanism of
+    /// `parameters`; `attesting_key_name` is the key that vouches for it,
+    /// `None` for the provider's default (the endorsement key of a TPM).
+    fn attest_key(
+        attested_key_name: &str,
+        parameters: AttestationParams,
+        attesting_key_name: Option<&str>,
+    ) -> AttestationOutput {
+        AttestKey(attest_key::Operation {
+            attested_key_name: attested_key_name.to_string(),
+            parameters,
+            attesting_key_name: attesting_key_name.map(str::to_string),
+        })
+    } => |result| result.output;
+
+    /// What a verifier needs to prepare an attestation with the mechanism of
+    /// `parameters`.
+    fn prepare_key_attestation(
+        parameters: PrepareKeyAttestationParams,
+    ) -> PrepareKeyAttestationOutput {
+        PrepareKeyAttestation(prepare_key_attestation::Operation { parameters })
+    } => |result| result.output;
+}
+
+impl BasicClient {
     /// Whether the provider can do `check_type` with a key of `attributes`:
     /// `Ok(false)` when it answers [`ResponseStatus::PsaErrorNotSupported`]
     /// (which is also what a provider that does not implement CanDoCrypto
@@ -597,55 +577,44 @@ impl BasicClient {
         check_type: CheckType,
         attributes: Attributes,
     ) -> Result<bool, Error> {
-        let operation = NativeOperation::CanDoCrypto(can_do_crypto::Operation {
-            check_type,
-            attributes,
-        });
-        match self.process(operation) {
-            Ok(NativeResult::CanDoCrypto(can_do_crypto::Result {})) => Ok(true),
-            Ok(other) => Err(unexpected(Opcode::CanDoCrypto, &other)),
-            Err(Error::Service(ResponseStatus::PsaErrorNotSupported)) => Ok(false),
-            Err(error) => Err(error),
-        }
-    }
-
-    // ---------------------------------------------------------------------
-    // Key attestation
-    // ---------------------------------------------------------------------
-
-    /// Attests the key `attested_key_name` with the mechanism of
-    /// `parameters`; `attesting_key_name` is the key that vouches for it,
-    /// `None` for the provider's default (the endorsement key of a TPM).
-    pub fn attest_key(
-        &self,
-        attested_key_name: &str,
-        parameters: AttestationParams,
-        attesting_key_name: Option<&str>,
-    ) -> Result<AttestationOutput, Error> {
-        let operation = NativeOperation::AttestKey(attest_key::Operation {
-            attested_key_name: attested_key_name.to_string(),
-            parameters,
-            attesting_key_name: attesting_key_name.map(str::to_string),
-        });
-        Ok(expect_result!(self.process(operation), AttestKey)?.output)
-    }
-
-    /// What a verifier needs to prepare an attestation with the mechanism of
-    /// `parameters`.
-    pub fn prepare_key_attestation(
-        &self,
-        parameters: PrepareKeyAttestationParams,
-    ) -> Result<PrepareKeyAttestationOutput, Error> {
-        let operation =
-            NativeOperation::PrepareKeyAttestation(prepare_key_attestation::Operation {
-                parameters,
-            });
-        Ok(expect_result!(self.process(operation), PrepareKeyAttestation)?.output)
+        can_do_answer(self.process(can_do_operation(check_type, attributes)))
     }
 }
 
+/// The CanDoCrypto request.
+pub(crate) fn can_do_operation(check_type: CheckType, attributes: Attributes) -> NativeOperation {
+    NativeOperation::CanDoCrypto(can_do_crypto::Operation {
+        check_type,
+        attributes,
+    })
+}
+
+/// CanDoCrypto's answer: NotSupported is a "no".
+pub(crate) fn can_do_answer(result: Result<NativeResult, Error>) -> Result<bool, Error> {
+    match result {
+        Ok(NativeResult::CanDoCrypto(can_do_crypto::Result {})) => Ok(true),
+        Ok(other) => Err(unexpected(Opcode::CanDoCrypto, &other)),
+        Err(Error::Service(ResponseStatus::PsaErrorNotSupported)) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// `random` if it has `size` bytes, else a malformed response.
+fn exactly(size: usize, random: SecretBytes) -> Result<SecretBytes, Error> {
+    if random.len() != size {
+        return Err(
+            ClientErrorKind::MalformedResponse(ResponseProblem::RandomLength {
+                asked: size,
+                received: random.len(),
+            })
+            .into(),
+        );
+    }
+    Ok(random)
+}
+
 /// The first provider that is not Core.
-fn select_provider(providers: &[ProviderInfo]) -> Result<ProviderId, Error> {
+pub(crate) fn select_provider(providers: &[ProviderInfo]) -> Result<ProviderId, Error> {
     providers
         .iter()
         .map(|info| info.id)
@@ -655,7 +624,7 @@ fn select_provider(providers: &[ProviderInfo]) -> Result<ProviderId, Error> {
 
 /// The first authenticator this client can use; see
 /// [`BasicClient::select_defaults`].
-fn select_authentication(
+pub(crate) fn select_authentication(
     authenticators: &[AuthenticatorInfo],
     app_name: Option<&str>,
 ) -> Result<Authentication, Error> {

@@ -137,43 +137,9 @@ impl IpcClient {
         auth: &Authentication,
         operation: NativeOperation,
     ) -> Result<NativeResult, Error> {
-        let opcode = operation.opcode();
-        let request = Request {
-            header: RequestHeader::new(provider, auth.auth_type(), opcode),
-            body: operation
-                .into_body()
-                .map_err(ClientErrorKind::InvalidRequest)?,
-            auth: auth.auth_buffer(),
-        };
+        let request = request_for(provider, auth, operation)?;
         let response = self.send(&request)?;
-        let (sent, received) = (&request.header, &response.header);
-        if received.status != ResponseStatus::Success {
-            return Err(Error::Service(received.status));
-        }
-        let problem = if received.opcode != sent.opcode {
-            Some(ResponseProblem::OpcodeMismatch {
-                sent: sent.opcode,
-                received: received.opcode,
-            })
-        } else if received.provider != sent.provider {
-            Some(ResponseProblem::ProviderMismatch {
-                sent: sent.provider,
-                received: received.provider,
-            })
-        } else if received.session != sent.session {
-            Some(ResponseProblem::SessionMismatch {
-                sent: sent.session,
-                received: received.session,
-            })
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(ClientErrorKind::MalformedResponse(problem).into());
-        }
-        NativeResult::from_body(opcode, &response.body).map_err(|status| {
-            ClientErrorKind::MalformedResponse(ResponseProblem::Body { opcode, status }).into()
-        })
+        result_of(&request, &response)
     }
 
     fn read_response(&self, connection: &mut Connection<'_>) -> Result<Response, Error> {
@@ -200,7 +166,7 @@ impl IpcClient {
         })
     }
 
-    fn io_error(&self, error: io::Error) -> Error {
+    pub(crate) fn io_error(&self, error: io::Error) -> Error {
         match (error.kind(), self.timeout) {
             (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(timeout)) => {
                 ClientErrorKind::Timeout {
@@ -215,6 +181,68 @@ impl IpcClient {
         }
         .into()
     }
+}
+
+/// The request that sends `operation` to `provider` with `auth`.
+pub(crate) fn request_for(
+    provider: ProviderId,
+    auth: &Authentication,
+    operation: NativeOperation,
+) -> Result<Request, Error> {
+    let opcode = operation.opcode();
+    Ok(Request {
+        header: RequestHeader::new(provider, auth.auth_type(), opcode),
+        body: operation
+            .into_body()
+            .map_err(ClientErrorKind::InvalidRequest)?,
+        auth: auth.auth_buffer(),
+    })
+}
+
+/// The result `response` carries for `request`: see [`IpcClient::process`].
+pub(crate) fn result_of(request: &Request, response: &Response) -> Result<NativeResult, Error> {
+    let (sent, received) = (&request.header, &response.header);
+    if received.status != ResponseStatus::Success {
+        return Err(Error::Service(received.status));
+    }
+    let problem = if received.opcode != sent.opcode {
+        Some(ResponseProblem::OpcodeMismatch {
+            sent: sent.opcode,
+            received: received.opcode,
+        })
+    } else if received.provider != sent.provider {
+        Some(ResponseProblem::ProviderMismatch {
+            sent: sent.provider,
+            received: received.provider,
+        })
+    } else if received.session != sent.session {
+        Some(ResponseProblem::SessionMismatch {
+            sent: sent.session,
+            received: received.session,
+        })
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(ClientErrorKind::MalformedResponse(problem).into());
+    }
+    let opcode = sent.opcode;
+    NativeResult::from_body(opcode, &response.body).map_err(|status| {
+        ClientErrorKind::MalformedResponse(ResponseProblem::Body { opcode, status }).into()
+    })
+}
+
+/// The status of a response header the decoder refused, if it is a header
+/// after all (right magic number) with a known error status: what a
+/// service answers to a request it could not read.
+pub(crate) fn header_error_status(header: &[u8; WIRE_HEADER_LEN]) -> Option<ResponseStatus> {
+    let magic = header.first_chunk::<4>().copied().map(u32::from_le_bytes)?;
+    let status = header
+        .get(32..34)
+        .and_then(|bytes| <[u8; 2]>::try_from(bytes).ok())
+        .map(u16::from_le_bytes)?;
+    let status = ResponseStatus::from_code(status)?;
+    (magic == MAGIC_NUMBER && status != ResponseStatus::Success).then_some(status)
 }
 
 /// The client's side of one connection: reads and writes against a
@@ -268,25 +296,12 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// The status of a response whose header `Response::read_from` refused,
-    /// if it is a header after all (right magic number) with a known error
-    /// status: what a service answers to a request it could not read.
+    /// See [`header_error_status`]; `None` before the whole header came.
     fn header_error_status(&self) -> Option<ResponseStatus> {
         if self.header_len < WIRE_HEADER_LEN {
             return None;
         }
-        let magic = self
-            .header
-            .first_chunk::<4>()
-            .copied()
-            .map(u32::from_le_bytes)?;
-        let status = self
-            .header
-            .get(32..34)
-            .and_then(|bytes| <[u8; 2]>::try_from(bytes).ok())
-            .map(u16::from_le_bytes)?;
-        let status = ResponseStatus::from_code(status)?;
-        (magic == MAGIC_NUMBER && status != ResponseStatus::Success).then_some(status)
+        header_error_status(&self.header)
     }
 }
 

@@ -8,7 +8,8 @@
 //! and works unchanged against a Parsec service.
 //!
 //! It sits on [`psec_interface`], which encodes the requests and decodes the
-//! responses; it needs no C compiler, no system library and no async runtime.
+//! responses; it needs no C compiler and no system library, and an async
+//! runtime only for the async client.
 //!
 //! # Layers
 //!
@@ -21,6 +22,8 @@
 //!   build their own requests.
 //! - [`Endpoint`] and [`Authentication`]: where the service is and who the
 //!   application is, for when the defaults do not fit.
+//! - `AsyncBasicClient` (feature `tokio`): the methods of [`BasicClient`]
+//!   as futures, for tokio applications.
 //!
 //! # Errors
 //!
@@ -38,7 +41,11 @@
 //!
 //! # Features
 //!
-//! None: the crate has one shape.
+//! - `tokio` (off by default): `AsyncBasicClient`, the same typed methods
+//!   as [`BasicClient`] (built from the same table, sending the same
+//!   bytes), each an `async fn` on tokio's Unix socket, with the same
+//!   timeout and response limit. It adds tokio (its `net`, `io-util` and
+//!   `time` parts), still pure Rust.
 //!
 //! # Example
 //!
@@ -74,12 +81,19 @@
 //! # Ok::<(), Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "tokio")]
+mod async_client;
 mod auth;
 mod basic;
 mod endpoint;
 mod error;
 pub mod ipc;
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use async_client::AsyncBasicClient;
 pub use auth::{Authentication, MAX_AUTH_LEN};
 pub use basic::BasicClient;
 pub use endpoint::{DEFAULT_SOCKET_PATH, ENDPOINT_ENV_VAR, Endpoint};

@@ -133,8 +133,11 @@ impl RawHeader {
         Ok(header)
     }
 
-    /// Checks the magic number and header size, the first six bytes.
-    fn check_prefix(prefix: &[u8; 6]) -> Result<(), ResponseStatus> {
+    /// Checks the magic number and header size, the first six bytes, so
+    /// that a reader can refuse a peer that sends garbage without waiting
+    /// for the whole header: [`ResponseStatus::InvalidHeader`] if either is
+    /// wrong.
+    pub fn check_prefix(prefix: &[u8; 6]) -> Result<(), ResponseStatus> {
         let [m0, m1, m2, m3, s0, s1] = *prefix;
         if u32::from_le_bytes([m0, m1, m2, m3]) != MAGIC_NUMBER {
             return Err(ResponseStatus::InvalidHeader);

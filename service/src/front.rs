@@ -43,18 +43,18 @@ pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>
                 .to_vec(),
         )
     };
-    let reply = match tokio::time::timeout(
+    let read = tokio::time::timeout(
         shared.timeout,
         read_request(&mut stream, shared.body_len_limit),
     )
-    .await
-    {
+    .await;
+    let (reply, whole_request_read) = match read {
         Err(_) => {
             log::debug!("no complete request within {:?}", shared.timeout);
-            broken()
+            (broken(), false)
         }
-        Ok(Err(ReadFailure::Reply(header))) => Zeroizing::new(header.encode().to_vec()),
-        Ok(Err(ReadFailure::Gone)) => broken(),
+        Ok(Err(ReadFailure::Reply(header))) => (Zeroizing::new(header.encode().to_vec()), false),
+        Ok(Err(ReadFailure::Gone)) => (broken(), false),
         Ok(Ok(request)) => {
             // Only the Unix peer credentials authenticator needs them.
             let peer = (request.header.auth_type == AuthType::UnixPeerCredentials)
@@ -65,12 +65,17 @@ pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>
                     gid: c.gid(),
                 });
             match execute(request, peer, &shared).await {
-                Some(bytes) => bytes,
+                Some(bytes) => (bytes, true),
                 None => return,
             }
         }
     };
     match tokio::time::timeout(shared.timeout, stream.write_all(&reply)).await {
+        // The client sent all it announced and waits only for the answer,
+        // which is in its socket now: closing loses nothing.
+        Ok(Ok(())) if whole_request_read => {}
+        // The client may still be writing the rest of a refused request;
+        // closing now would break its write before it reads the answer.
         Ok(Ok(())) => {
             let _ = stream.shutdown().await;
             drain(&mut stream, shared.timeout).await;
@@ -167,31 +172,41 @@ enum ReadFailure {
     Gone,
 }
 
-/// Reads one request: the first 6 bytes (magic and header size) alone, so
-/// that garbage is answered at once; then the rest of the header; then,
-/// only if the body length is within the limit, body and auth bytes.
+/// How much the first reads of a connection take at once: the header and,
+/// for most requests, the body and auth bytes too, in one system call.
+const FIRST_READ_LEN: usize = 512;
+
+/// Reads one request: the header, with whatever else has already come (the
+/// magic number and header size are checked as soon as they are in, so
+/// that garbage is answered at once); then, only if the body length is
+/// within the limit, the rest of the body and auth bytes.
 async fn read_request(
     stream: &mut UnixStream,
     body_len_limit: usize,
 ) -> Result<Request, ReadFailure> {
-    let mut header = [0u8; WIRE_HEADER_LEN];
-    let (prefix, rest) = header.split_at_mut(6);
-    stream
-        .read_exact(prefix)
-        .await
-        .map_err(|_| ReadFailure::Gone)?;
-    if let Err(status) = RawHeader::decode(&prefix_only(prefix)) {
-        if status == ResponseStatus::InvalidHeader {
-            return Err(ReadFailure::Reply(RawHeader::unreadable_request_reply(
-                status,
-            )));
+    // May hold auth bytes or key material: wiped on drop.
+    let mut first = Zeroizing::new([0u8; FIRST_READ_LEN]);
+    let mut got = 0;
+    let mut prefix_checked = false;
+    while got < WIRE_HEADER_LEN {
+        let unfilled = first.get_mut(got..).ok_or(ReadFailure::Gone)?;
+        match stream.read(unfilled).await {
+            Ok(0) | Err(_) => return Err(ReadFailure::Gone),
+            Ok(read) => got += read,
+        }
+        if !prefix_checked {
+            if let Some(prefix) = first.first_chunk::<6>().filter(|_| got >= 6) {
+                RawHeader::check_prefix(prefix).map_err(|status| {
+                    ReadFailure::Reply(RawHeader::unreadable_request_reply(status))
+                })?;
+                prefix_checked = true;
+            }
         }
     }
-    stream
-        .read_exact(rest)
-        .await
-        .map_err(|_| ReadFailure::Gone)?;
-    let raw = RawHeader::decode(&header)
+    let header = first
+        .first_chunk::<WIRE_HEADER_LEN>()
+        .ok_or(ReadFailure::Gone)?;
+    let raw = RawHeader::decode(header)
         .map_err(|status| ReadFailure::Reply(RawHeader::unreadable_request_reply(status)))?;
     let body_len = usize::try_from(raw.body_len).unwrap_or(usize::MAX);
     if body_len > body_len_limit {
@@ -199,28 +214,18 @@ async fn read_request(
             ResponseStatus::BodySizeExceedsLimit,
         )));
     }
-    // The raw request holds auth bytes and maybe key material: wiped on drop.
-    let mut message = Zeroizing::new(Vec::with_capacity(
-        WIRE_HEADER_LEN + body_len + usize::from(raw.auth_len),
-    ));
-    message.extend_from_slice(&header);
-    message.resize(WIRE_HEADER_LEN + body_len + usize::from(raw.auth_len), 0);
-    if let Some(tail) = message.get_mut(WIRE_HEADER_LEN..) {
+    let total = WIRE_HEADER_LEN + body_len + usize::from(raw.auth_len);
+    // Bytes past this request's end, if a client sent any, are dropped.
+    let have = got.min(total);
+    let mut message = Zeroizing::new(Vec::with_capacity(total));
+    message.extend_from_slice(first.get(..have).ok_or(ReadFailure::Gone)?);
+    message.resize(total, 0);
+    if let Some(rest) = message.get_mut(have..) {
         stream
-            .read_exact(tail)
+            .read_exact(rest)
             .await
             .map_err(|_| ReadFailure::Gone)?;
     }
     Request::read_from(&mut message.as_slice(), body_len_limit)
         .map_err(|status| ReadFailure::Reply(RawHeader::unreadable_request_reply(status)))
-}
-
-/// A header of which only the first six bytes are known, the rest zero: its
-/// decoding fails on the magic number or header size if those are wrong.
-fn prefix_only(prefix: &[u8]) -> [u8; WIRE_HEADER_LEN] {
-    let mut bytes = [0u8; WIRE_HEADER_LEN];
-    for (to, from) in bytes.iter_mut().zip(prefix) {
-        *to = *from;
-    }
-    bytes
 }

@@ -9,7 +9,7 @@
 //! - [`can_do_crypto`] answers CanDoCrypto in the frame every provider
 //!   shares (Parsec's), around the provider's own [`CanDoCrypto`] checks.
 //! - [`ProviderError`] is the one error of every provider; [`ProviderError::status`]
-//!   is the one place it becomes a wire [`ResponseStatus`].
+//!   is the one place it becomes a wire [`ResponseStatus`](psec_interface::ResponseStatus).
 //! - [`policy::require`] is the PSA usage-policy check every provider
 //!   makes before it uses a key.
 //! - [`check_generatable`], [`check_policy_fits`] and [`check_random_size`]

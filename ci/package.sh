@@ -14,4 +14,11 @@ cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 rm -rf "$cargo_home"/registry/src/-*/psec-* "$cargo_home"/registry/cache/-*/psec-* \
     target/package target/package-verify
 export CARGO_TARGET_DIR="$PSEC_ROOT/target/package-verify"
-run cargo package --workspace --locked
+# Unpublished members (publish = false: psec-bench, psec-test-support) are
+# not packaged; the path dev-dependencies on psec-test-support are stripped
+# from the packages that have them.
+exclude=()
+for name in $(python3 ci/workspace_policy.py unpublished); do
+    exclude+=(--exclude "$name")
+done
+run cargo package --workspace --locked "${exclude[@]}"

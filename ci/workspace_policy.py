@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Checks that keep the workspace releasable, read from `cargo metadata`.
 
-  versions   every crate has the workspace version and the workspace MSRV;
-             every internal dependency requires exactly that version;
-             every publishable crate has the metadata crates.io shows
-  msrv-lock  no package in Cargo.lock declares a rust-version above ours
+  versions     every crate has the workspace version and the workspace MSRV;
+               every internal dependency requires exactly that version, but
+               one on an unpublished (publish = false) member, which must be
+               a path-only dev-dependency (`cargo package` strips it);
+               every publishable crate has the metadata crates.io shows
+  msrv-lock    no package in Cargo.lock declares a rust-version above ours
+  unpublished  prints the unpublished members, one a line
 
 Run from the workspace root (the ci/ scripts do).
 """
@@ -40,8 +43,12 @@ def versions():
     meta = metadata(no_deps=True)
     members = {p["name"]: p for p in meta["packages"]}
     problems = []
+    unpublished = {name for name, p in members.items() if p.get("publish") == []}
     for name, spec in deps.items():
-        if name in members and isinstance(spec, dict):
+        if name in unpublished:
+            problems.append(f"[workspace.dependencies] {name}: unpublished, so no workspace dependency "
+                            "(a path-only dev-dependency where it is used)")
+        elif name in members and isinstance(spec, dict):
             if "path" not in spec or "version" not in spec:
                 problems.append(f"[workspace.dependencies] {name}: needs both `path` and `version`")
             elif spec["version"] != version:
@@ -54,7 +61,11 @@ def versions():
             problems.append(f"{name}: rust-version {p.get('rust_version')}, workspace MSRV is {msrv} "
                             "(raise the workspace rust-version instead, see SECURITY.md)")
         for dep in p["dependencies"]:
-            if dep["name"] in members and dep.get("path"):
+            if dep["name"] in unpublished:
+                if dep.get("kind") != "dev" or dep["req"] != "*":
+                    problems.append(f"{name}: depends on the unpublished {dep['name']}: only as a "
+                                    "path dev-dependency with no version")
+            elif dep["name"] in members and dep.get("path"):
                 if dep["req"] not in (f"^{version}", f"={version}"):
                     problems.append(f"{name}: depends on {dep['name']} {dep['req']}, must be {version}")
         if publishable:
@@ -86,6 +97,13 @@ def msrv_lock():
     return report(problems)
 
 
+def unpublished():
+    for p in metadata(no_deps=True)["packages"]:
+        if p.get("publish") == []:
+            print(p["name"])
+    return 0
+
+
 def report(problems):
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -94,7 +112,7 @@ def report(problems):
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) == 2 else ""
-    checks = {"versions": versions, "msrv-lock": msrv_lock}
+    checks = {"versions": versions, "msrv-lock": msrv_lock, "unpublished": unpublished}
     if command not in checks:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

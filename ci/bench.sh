@@ -56,7 +56,7 @@ if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     kill "$pid" && wait "$pid" 2>/dev/null || true
     step "cryptoki in-process, on the same SoftHSM2 token"
     "$PSEC_ROOT/target/release/psec-bench" in-process-pkcs11 \
-        /usr/lib/softhsm/libsofthsm2.so 123456 "$iterations"
+        "$(softhsm2_library)" 123456 "$iterations"
 fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.

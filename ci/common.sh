@@ -27,6 +27,36 @@ install_tool() {
     fi
 }
 
+# Prints the path of SoftHSM2's PKCS#11 library: $PSEC_SOFTHSM2_LIB if set
+# (and then no other), else the first known distribution path that exists;
+# the same order as psec-test-support's softhsm2::library(). Fails naming
+# every path tried.
+softhsm2_library() {
+    if [ -n "${PSEC_SOFTHSM2_LIB:-}" ]; then
+        [ -f "$PSEC_SOFTHSM2_LIB" ] || {
+            echo "no SoftHSM2 PKCS#11 library: PSEC_SOFTHSM2_LIB names $PSEC_SOFTHSM2_LIB, which is not a file" >&2
+            return 1
+        }
+        echo "$PSEC_SOFTHSM2_LIB"
+        return
+    fi
+    local known=(
+        /usr/lib/softhsm/libsofthsm2.so
+        /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
+        /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so
+        /usr/lib64/pkcs11/libsofthsm2.so
+        /usr/lib/pkcs11/libsofthsm2.so
+        /usr/local/lib/softhsm/libsofthsm2.so
+        /opt/homebrew/lib/softhsm/libsofthsm2.so
+    )
+    local path
+    for path in "${known[@]}"; do
+        [ -f "$path" ] && { echo "$path"; return; }
+    done
+    echo "no SoftHSM2 PKCS#11 library; tried ${known[*]}; install softhsm2 or set PSEC_SOFTHSM2_LIB to its path" >&2
+    return 1
+}
+
 # Starts a swtpm with its state in DIR on a free loopback port (and the next
 # one for its control channel), waits until it listens, and sets $swtpm_pid
 # (the caller stops it by that PID) and $tcti (the psecd/Parsec `tcti`).

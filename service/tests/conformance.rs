@@ -11,41 +11,15 @@
 
 mod common;
 
-use common::{Backend, ECDSA, Psecd, TestConfig, p256_signing};
+use common::{Backend, ECDSA, Psecd, TestConfig, p256_signing, status};
 use psec_client::psa_crypto::types::algorithm::{
     Aead, AeadWithDefaultLengthTag, Algorithm, AsymmetricEncryption, Cipher, FullLengthMac, Hash,
     KeyAgreement, Mac, RawKeyAgreement,
 };
-use psec_client::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
+use psec_client::psa_crypto::types::key::{Attributes, EccFamily, Type};
 use psec_client::{BasicClient, CheckType, Error, Opcode, ResponseStatus};
+use psec_test_support::attributes::persistent as attributes;
 use std::collections::BTreeSet;
-
-fn attributes(
-    key_type: Type,
-    bits: usize,
-    alg: Algorithm,
-    usage: impl Fn(&mut UsageFlags),
-) -> Attributes {
-    let mut usage_flags = UsageFlags::default();
-    usage(&mut usage_flags);
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type,
-        bits,
-        policy: Policy {
-            usage_flags,
-            permitted_algorithms: alg,
-        },
-    }
-}
-
-fn status(error: Error) -> ResponseStatus {
-    error
-        .service_status()
-        .unwrap_or_else(|| panic!("expected a service status, got {error}"))
-}
 
 /// Something a backend may or may not offer, which the suite pins per
 /// backend ([`offers`]).

@@ -12,37 +12,11 @@
 
 mod common;
 
-use common::{Backend, ECDSA, Psecd, TestConfig, p256_signing};
-use psec_client::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, Hash};
-use psec_client::psa_crypto::types::key::{Attributes, Lifetime, Policy, Type, UsageFlags};
-use psec_client::{
-    Authentication, BasicClient, Endpoint, Error, Opcode, ProviderId, ResponseStatus,
-};
-
-fn attributes(
-    key_type: Type,
-    bits: usize,
-    alg: Algorithm,
-    usage: impl Fn(&mut UsageFlags),
-) -> Attributes {
-    let mut usage_flags = UsageFlags::default();
-    usage(&mut usage_flags);
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type,
-        bits,
-        policy: Policy {
-            usage_flags,
-            permitted_algorithms: alg,
-        },
-    }
-}
-
-fn status(error: Error) -> ResponseStatus {
-    error
-        .service_status()
-        .unwrap_or_else(|| panic!("expected a service status, got {error}"))
-}
+use common::{Backend, ECDSA, Psecd, TestConfig, p256_signing, status};
+use psec_client::psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
+use psec_client::psa_crypto::types::key::Type;
+use psec_client::{Authentication, BasicClient, Endpoint, Opcode, ProviderId, ResponseStatus};
+use psec_test_support::attributes::persistent as attributes;
 
 #[test]
 fn ping_list_providers_and_authenticators_describe_the_service() {

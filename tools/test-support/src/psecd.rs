@@ -315,7 +315,7 @@ impl Psecd {
     }
 
     /// A path in the temporary directory.
-    pub fn path(&self, name: impl AsRef<Path>) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 

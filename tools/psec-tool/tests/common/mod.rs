@@ -1,5 +1,6 @@
-//! A real psecd for the tests, on a socket and a state directory of its own,
-//! and a way to run `psec` against it as a process.
+//! A real psecd for the tests (psec-test-support's harness, on a socket and
+//! a state directory of its own), and a way to run `psec` against it as a
+//! process.
 //!
 //! psecd belongs to another package (psec-service), so it is found next to
 //! the test executable: `target/<profile>/psecd`, which
@@ -16,9 +17,10 @@
     reason = "a test fails by panicking"
 )]
 
+use psec_test_support::Config;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 /// The application name the tests use with Direct authentication.
 pub const APP: &str = "psec-tool-test";
@@ -40,13 +42,15 @@ pub fn psecd_path() -> PathBuf {
     psecd
 }
 
-/// A running psecd, killed when dropped.
-pub struct Psecd {
-    child: Option<Child>,
-    /// The temporary directory: socket, store, config, log, test files.
-    pub dir: tempfile::TempDir,
-    /// The socket.
-    pub socket: PathBuf,
+/// A running psecd (psec-test-support's), stopped when dropped.
+pub struct Psecd(psec_test_support::Psecd);
+
+impl Deref for Psecd {
+    type Target = psec_test_support::Psecd;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// The authenticators of [`Psecd::start`]: Direct, with the application
@@ -82,80 +86,14 @@ impl Psecd {
     /// section or sections), SQLite and Mbed Crypto, and waits until it
     /// serves.
     pub fn start_with_authenticators(authenticators: &str) -> Psecd {
-        let dir = tempfile::Builder::new()
-            .prefix("psec-tool-test-")
-            .tempdir()
-            .unwrap();
-        let d = dir.path().display();
-        let config = format!(
-            r#"[core_settings]
-allow_root = true
-log_level = "info"
-thread_pool_size = 4
-working_directory = "{d}/mbed"
-
-[listener]
-listener_type = "DomainSocket"
-timeout = 5000
-socket_path = "{d}/parsec.sock"
-
-{authenticators}
-[[key_manager]]
-name = "sqlite-manager"
-manager_type = "SQLite"
-sqlite_db_path = "{d}/store/keys.sqlite3"
-
-[[provider]]
-provider_type = "MbedCrypto"
-key_info_manager = "sqlite-manager"
-"#
-        );
-        let config_path = dir.path().join("config.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("psecd.log")).unwrap();
-        let child = Command::new(psecd_path())
-            .arg("--config")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let mut psecd = Psecd {
-            child: Some(child),
-            socket: dir.path().join("parsec.sock"),
-            dir,
+        let config = Config {
+            authenticators: authenticators.into(),
+            thread_pool_size: 4,
+            timeout_ms: 5000,
+            ..Config::default()
         };
-        psecd.wait_until_serving();
-        psecd
-    }
-
-    fn wait_until_serving(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("psecd exited with {status} before serving:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "psecd did not serve within 30 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// What psecd logged.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("psecd.log")).unwrap_or_default()
-    }
-
-    /// A path in the temporary directory.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        let psecd = psec_test_support::Psecd::start(psecd_path(), &config);
+        Psecd(psecd.unwrap_or_else(|e| panic!("{e}")))
     }
 
     /// `psec` with this service's endpoint and the test application name.
@@ -230,15 +168,6 @@ pub fn key_names(json: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-impl Drop for Psecd {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// The `psec` binary, with no endpoint or application name from the

@@ -107,6 +107,12 @@ ws="$(copy_workspace unpackageable)"
 sed -i 's|^include = \["src/\*\*/\*.rs",|include = ["src/lib.rs",|' "$ws/interface/Cargo.toml"
 expect_failure unpackageable-crate "failed to verify" bash "$ws/ci/package.sh"
 
+# 7. A published crate that needs the unpublished psec-test-support to build.
+ws="$(copy_workspace needs-unpublished)"
+sed -i 's/^\[dependencies\]$/[dependencies]\npsec-test-support = { path = "..\/tools\/test-support" }/' "$ws/client/Cargo.toml"
+relock "$ws"
+expect_failure needs-unpublished "only as a path dev-dependency" bash "$ws/ci/versions.sh"
+
 step "self-tests of the policy checks"
 if [ "$failures" -ne 0 ]; then
     echo "$failures self-test(s) failed"

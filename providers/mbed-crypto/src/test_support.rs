@@ -8,9 +8,10 @@ use crate::{MbedCryptoProvider, MbedCryptoSettings};
 use psa_crypto::types::algorithm::{
     Algorithm, AsymmetricSignature, KeyAgreement, RawKeyAgreement, SignHash,
 };
-use psa_crypto::types::key::{Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags};
+use psa_crypto::types::key::{Attributes, EccFamily, Type, UsageFlags};
 use psec_interface::AuthType;
 use psec_provider::{Application, KeyIdentity, KeyStore};
+pub(crate) use psec_test_support::attributes::volatile as attributes;
 use std::sync::{Arc, OnceLock};
 use tempfile::TempDir;
 
@@ -79,26 +80,6 @@ pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
 /// Whether Mbed TLS has the key `key_id`.
 pub(crate) fn backend_key_exists(key_id: KeyId) -> bool {
     Psa::lock().exists(key_id).expect("a PSA answer")
-}
-
-/// Attributes with the usage flags `flags` sets.
-pub(crate) fn attributes(
-    key_type: Type,
-    bits: usize,
-    alg: Algorithm,
-    flags: impl FnOnce(&mut UsageFlags),
-) -> Attributes {
-    let mut usage_flags = UsageFlags::default();
-    flags(&mut usage_flags);
-    Attributes {
-        lifetime: Lifetime::Volatile,
-        key_type,
-        bits,
-        policy: Policy {
-            usage_flags,
-            permitted_algorithms: alg,
-        },
-    }
 }
 
 /// An ECDSA key pair (any hash) that may sign and verify.

@@ -17,21 +17,19 @@
 
 use crate::{Pkcs11Provider, Pkcs11Settings};
 use psec_interface::AuthType;
-use psec_interface::psa_crypto::types::algorithm::{Algorithm, AsymmetricSignature, SignHash};
-use psec_interface::psa_crypto::types::key::{
-    Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
-};
+use psec_interface::psa_crypto::types::algorithm::Algorithm;
+use psec_interface::psa_crypto::types::key::{Attributes, Type};
 use psec_provider::{Application, KeyIdentity, KeyStore};
-use std::path::Path;
+pub(crate) use psec_test_support::attributes::persistent as attributes;
+use psec_test_support::attributes::{ECDSA_ANY, SECP_R1, sign_and_verify};
+pub(crate) use psec_test_support::softhsm2::USER_PIN;
+use psec_test_support::softhsm2::{self, SoftHsm2};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
 /// The name every test provider has.
 pub(crate) const PROVIDER_NAME: &str = "pkcs11-test";
-/// SoftHSM2's PKCS#11 library.
-pub(crate) const LIBRARY: &str = "/usr/lib/softhsm/libsofthsm2.so";
-/// The user PIN of every test token.
-pub(crate) const USER_PIN: &str = "123456";
 /// Set in the child process to the test it runs.
 const CHILD_ENV: &str = "PSEC_PKCS11_TEST_CHILD";
 
@@ -44,19 +42,15 @@ pub(crate) fn on_softhsm(test: &str, tokens: &[&str], body: impl FnOnce()) {
         body();
         return;
     }
-    let dir = tempfile::Builder::new()
-        .prefix("psec-pkcs11-test-")
-        .tempdir()
-        .expect("a temporary directory");
-    let conf = write_softhsm_conf(dir.path());
+    let softhsm2 = SoftHsm2::new().unwrap_or_else(|e| panic!("{e}"));
     for label in tokens {
-        init_token(&conf, label);
+        softhsm2.init_token(label).unwrap_or_else(|e| panic!("{e}"));
     }
     let output = Command::new(std::env::current_exe().expect("the test binary"))
         .args([name, "--exact", "--nocapture", "--include-ignored"])
         .arg("--test-threads=1")
         .env(CHILD_ENV, name)
-        .env("SOFTHSM2_CONF", &conf)
+        .env(softhsm2::CONF_ENV, softhsm2.conf())
         .output()
         .expect("running the test in a child process");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -69,31 +63,9 @@ pub(crate) fn on_softhsm(test: &str, tokens: &[&str], body: impl FnOnce()) {
     print!("{stdout}");
 }
 
-/// Writes a softhsm2.conf keeping tokens in `dir`/tokens; returns its path.
-pub(crate) fn write_softhsm_conf(dir: &Path) -> std::path::PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).expect("a token directory");
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .expect("writing softhsm2.conf");
-    conf
-}
-
-/// Initialises a token labelled `label` in a free slot.
-pub(crate) fn init_token(conf: &Path, label: &str) {
-    let status = Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", label])
-        .args(["--so-pin", "12345678", "--pin", USER_PIN])
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .expect("running softhsm2-util (install softhsm2)");
-    assert!(status.status.success(), "{status:?}");
+/// SoftHSM2's PKCS#11 library (`PSEC_SOFTHSM2_LIB`, then the known paths).
+pub(crate) fn library() -> PathBuf {
+    softhsm2::library().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Marks the user PIN of every token of this (child) process's SoftHSM2 as
@@ -151,7 +123,7 @@ pub(crate) use psec_provider::testing::{
 
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {
-    Pkcs11Settings::new(LIBRARY)
+    Pkcs11Settings::new(library())
         .with_user_pin(zeroize::Zeroizing::new(USER_PIN.as_bytes().to_vec()))
         .with_allow_export(true)
 }
@@ -199,46 +171,10 @@ pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
     }
 }
 
-/// Attributes with the usage flags `flags` sets.
-pub(crate) fn attributes(
-    key_type: Type,
-    bits: usize,
-    alg: Algorithm,
-    flags: impl FnOnce(&mut UsageFlags),
-) -> Attributes {
-    let mut usage_flags = UsageFlags::default();
-    flags(&mut usage_flags);
-    Attributes {
-        lifetime: Lifetime::Persistent,
-        key_type,
-        bits,
-        policy: Policy {
-            usage_flags,
-            permitted_algorithms: alg,
-        },
-    }
-}
-
 /// An ECDSA (any hash) key pair that may sign and verify hashes and
 /// messages.
 pub(crate) fn ecc_key(bits: usize) -> Attributes {
-    let alg = AsymmetricSignature::Ecdsa {
-        hash_alg: SignHash::Any,
-    };
-    attributes(
-        Type::EccKeyPair {
-            curve_family: EccFamily::SecpR1,
-        },
-        bits,
-        alg.into(),
-        |flags| {
-            flags
-                .set_sign_hash()
-                .set_verify_hash()
-                .set_sign_message()
-                .set_verify_message();
-        },
-    )
+    attributes(SECP_R1, bits, ECDSA_ANY.into(), sign_and_verify)
 }
 
 /// An RSA key pair for `alg` with every usage flag but export.

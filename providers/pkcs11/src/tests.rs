@@ -113,7 +113,7 @@ softhsm_test! {
     fn a_wrong_pin_is_a_start_up_error_that_never_shows_the_pin() {
         let store = Arc::new(InMemoryKeyStoreForTests::default());
         let settings =
-            Pkcs11Settings::new(LIBRARY).with_user_pin(zeroize::Zeroizing::new(b"999111".to_vec()));
+            Pkcs11Settings::new(library()).with_user_pin(zeroize::Zeroizing::new(b"999111".to_vec()));
         let error = Pkcs11Provider::new("p".into(), store, settings).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("user PIN") && text.contains("wrong"), "{text}");

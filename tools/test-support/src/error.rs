@@ -60,6 +60,22 @@ impl Error {
     }
 }
 
+/// Runs `command`, described as `what`, to a successful exit.
+pub(crate) fn run(command: &mut std::process::Command, what: String) -> Result<(), Error> {
+    let output = command
+        .output()
+        .map_err(Error::io(format!("running {what}")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Command {
+            what,
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

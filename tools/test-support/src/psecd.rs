@@ -338,21 +338,9 @@ impl Psecd {
 
 /// Runs `kill SIGNAL PID`.
 fn kill(signal: &str, pid: u32) -> Result<(), Error> {
-    let what = format!("kill {signal} {pid}");
-    let output = Command::new("kill")
-        .arg(signal)
-        .arg(pid.to_string())
-        .output()
-        .map_err(Error::io(format!("running {what}")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Command {
-            what,
-            status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
-    }
+    let mut command = Command::new("kill");
+    command.arg(signal).arg(pid.to_string());
+    crate::error::run(&mut command, format!("kill {signal} {pid}"))
 }
 
 impl Drop for Psecd {

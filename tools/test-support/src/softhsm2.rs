@@ -105,22 +105,13 @@ impl SoftHsm2 {
     /// Initialises a token labelled `label` in a free slot, with [`SO_PIN`]
     /// and [`USER_PIN`].
     pub fn init_token(&self, label: &str) -> Result<(), Error> {
-        let what = format!("softhsm2-util --init-token --label {label}");
-        let output = Command::new("softhsm2-util")
+        let mut command = Command::new("softhsm2-util");
+        command
             .args(["--init-token", "--free", "--label", label])
             .args(["--so-pin", SO_PIN, "--pin", USER_PIN])
-            .env(CONF_ENV, &self.conf)
-            .output()
-            .map_err(Error::io(format!("running {what} (install softhsm2)")))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(Error::Command {
-                what,
-                status: output.status,
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            })
-        }
+            .env(CONF_ENV, &self.conf);
+        let what = format!("softhsm2-util --init-token --label {label} (install softhsm2)");
+        crate::error::run(&mut command, what)
     }
 
     /// The configuration file, for [`CONF_ENV`].

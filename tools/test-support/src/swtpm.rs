@@ -138,22 +138,10 @@ impl Swtpm {
     /// channel, as a platform reset does); the next client must send
     /// TPM2_Startup.
     pub fn reset(&self) -> Result<(), Error> {
-        let what = format!("swtpm_ioctl --tcp 127.0.0.1:{} -i", self.port + 1);
-        let output = Command::new("swtpm_ioctl")
-            .arg("--tcp")
-            .arg(format!("127.0.0.1:{}", self.port + 1))
-            .arg("-i")
-            .output()
-            .map_err(Error::io(format!("running {what}")))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(Error::Command {
-                what,
-                status: output.status,
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            })
-        }
+        let control = format!("127.0.0.1:{}", self.port + 1);
+        let mut command = Command::new("swtpm_ioctl");
+        command.args(["--tcp", &control, "-i"]);
+        crate::error::run(&mut command, format!("swtpm_ioctl --tcp {control} -i"))
     }
 
     /// The state directory.

@@ -5,7 +5,8 @@
 //! error, never a panic. The first byte picks the key type, the rest is
 //! the key data.
 //!
-//! Needs SoftHSM2 (`softhsm2-util` and /usr/lib/softhsm/libsofthsm2.so):
+//! Needs SoftHSM2 (`softhsm2-util` and its library, found as
+//! psec-test-support finds it: `PSEC_SOFTHSM2_LIB`, then the known paths):
 //! the target makes a token in a temporary directory when it starts.
 #![no_main]
 
@@ -17,36 +18,25 @@ use psec_interface::psa_crypto::types::key::{Attributes, Lifetime, Policy, Type,
 use psec_provider::testing::InMemoryKeyStoreForTests;
 use psec_provider::{Application, KeyManagement};
 use psec_provider_pkcs11::{Pkcs11Provider, Pkcs11Settings};
-use std::path::Path;
-use std::process::Command;
+use psec_test_support::softhsm2::{self, SoftHsm2, USER_PIN};
 use std::sync::{Arc, OnceLock};
-
-const LIBRARY: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const USER_PIN: &str = "123456";
 
 /// A provider over a fresh SoftHSM2 token, made once per fuzzing process.
 fn provider() -> &'static Pkcs11Provider {
+    // Never dropped (libFuzzer ends the process with exit): the token
+    // serves every input, and its few kilobytes stay in the temporary
+    // directory afterwards, as they always did.
+    static TOKEN: OnceLock<SoftHsm2> = OnceLock::new();
     static PROVIDER: OnceLock<Pkcs11Provider> = OnceLock::new();
     PROVIDER.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("psec-fuzz-pkcs11-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let tokens = dir.join("tokens");
-        std::fs::create_dir_all(&tokens).expect("a token directory");
-        let conf = dir.join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                tokens.display()
-            ),
-        )
-        .expect("writing softhsm2.conf");
-        init_token(&conf);
+        let token =
+            TOKEN.get_or_init(|| SoftHsm2::with_token("fuzz").unwrap_or_else(|e| panic!("{e}")));
+        let library = softhsm2::library().unwrap_or_else(|e| panic!("{e}"));
         // SAFETY: set once, before the PKCS#11 library is loaded, while
         // libFuzzer runs inputs on this one thread and no other thread of
         // the process reads the environment.
-        unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
-        let settings = Pkcs11Settings::new(LIBRARY)
+        unsafe { std::env::set_var(softhsm2::CONF_ENV, token.conf()) };
+        let settings = Pkcs11Settings::new(library)
             .with_user_pin(zeroize::Zeroizing::new(USER_PIN.as_bytes().to_vec()));
         Pkcs11Provider::new(
             "pkcs11-fuzz".to_owned(),
@@ -55,16 +45,6 @@ fn provider() -> &'static Pkcs11Provider {
         )
         .expect("a PKCS#11 provider over SoftHSM2")
     })
-}
-
-fn init_token(conf: &Path) {
-    let output = Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", "fuzz"])
-        .args(["--so-pin", "12345678", "--pin", USER_PIN])
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .expect("running softhsm2-util (install softhsm2)");
-    assert!(output.status.success(), "{output:?}");
 }
 
 fuzz_target!(|data: &[u8]| {

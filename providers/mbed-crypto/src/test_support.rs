@@ -9,14 +9,13 @@ use psa_crypto::types::algorithm::{
     Algorithm, AsymmetricSignature, KeyAgreement, RawKeyAgreement, SignHash,
 };
 use psa_crypto::types::key::{Attributes, EccFamily, Type, UsageFlags};
-use psec_interface::AuthType;
-use psec_provider::{Application, KeyIdentity, KeyStore};
+use psec_provider::KeyStore;
 pub(crate) use psec_test_support::attributes::volatile as attributes;
 use std::sync::{Arc, OnceLock};
 use tempfile::TempDir;
 
 /// The name every test provider has.
-pub(crate) const PROVIDER_NAME: &str = "mbed-crypto-test";
+pub(crate) use psec_provider::testing::{PROVIDER_NAME, app, identity_of};
 
 /// Moves this test process into a fresh temporary directory, once, so that
 /// Mbed TLS writes its key files there and not into the source tree. Every
@@ -61,20 +60,6 @@ pub(crate) fn restart(store: &Arc<InMemoryKeyStoreForTests>) -> MbedCryptoProvid
     let store: Arc<dyn KeyStore> = store.clone();
     MbedCryptoProvider::new(PROVIDER_NAME.into(), store, MbedCryptoSettings::default())
         .expect("a provider")
-}
-
-/// An application authenticated directly.
-pub(crate) fn app(name: &str) -> Application {
-    Application::new(AuthType::Direct, name)
-}
-
-/// The identity of `owner`'s key `name` in the test provider.
-pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
-    KeyIdentity {
-        application: owner.clone(),
-        provider: PROVIDER_NAME.into(),
-        key_name: name.into(),
-    }
 }
 
 /// Whether Mbed TLS has the key `key_id`.

@@ -16,10 +16,9 @@
 )]
 
 use crate::{Pkcs11Provider, Pkcs11Settings};
-use psec_interface::AuthType;
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{Attributes, Type};
-use psec_provider::{Application, KeyIdentity, KeyStore};
+use psec_provider::KeyStore;
 pub(crate) use psec_test_support::attributes::persistent as attributes;
 use psec_test_support::attributes::{ECDSA_ANY, SECP_R1, sign_and_verify};
 pub(crate) use psec_test_support::softhsm2::USER_PIN;
@@ -29,7 +28,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 /// The name every test provider has.
-pub(crate) const PROVIDER_NAME: &str = "pkcs11-test";
+pub(crate) use psec_provider::testing::{PROVIDER_NAME, app, identity_of};
 /// Set in the child process to the test it runs.
 const CHILD_ENV: &str = "PSEC_PKCS11_TEST_CHILD";
 
@@ -117,9 +116,11 @@ macro_rules! softhsm_test {
 pub(crate) use softhsm_test;
 
 pub(crate) use psec_provider::testing::{
-    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, sign_message,
-    verify_hash, verify_message,
+    InMemoryKeyStoreForTests, destroy, export_public, generate, import, sign_hash, verify_hash,
 };
+/// Only the tests of software public operations sign whole messages.
+#[cfg(feature = "software-public-operations")]
+pub(crate) use psec_provider::testing::{sign_message, verify_message};
 
 /// Settings for the test token, with export allowed.
 pub(crate) fn settings() -> Pkcs11Settings {
@@ -155,20 +156,6 @@ pub(crate) fn mbed_provider() -> (tempfile::TempDir, Arc<dyn psec_provider::Prov
     )
     .expect("a Mbed Crypto provider");
     (dir, mbed)
-}
-
-/// An application authenticated directly.
-pub(crate) fn app(name: &str) -> Application {
-    Application::new(AuthType::Direct, name)
-}
-
-/// The identity of `owner`'s key `name` in the test provider.
-pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
-    KeyIdentity {
-        application: owner.clone(),
-        provider: PROVIDER_NAME.into(),
-        key_name: name.into(),
-    }
 }
 
 /// An ECDSA (any hash) key pair that may sign and verify hashes and

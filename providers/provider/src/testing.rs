@@ -21,7 +21,7 @@ use psec_interface::psa_crypto::types::algorithm::{
     self as psa_crypto_alg, AsymmetricSignature, Hash,
 };
 use psec_interface::psa_crypto::types::key::{Attributes, UsageFlags};
-use psec_interface::{ResponseStatus, SecretBytes};
+use psec_interface::{AuthType, ResponseStatus, SecretBytes};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -150,6 +150,24 @@ impl KeyStore for InMemoryKeyStoreForTests {
             .filter(|(key, (_, state))| key.provider == provider && *state != KeyState::Ready)
             .map(|(key, (info, state))| (key.clone(), info.clone(), *state))
             .collect())
+    }
+}
+
+/// The configured name of the provider under test, in every provider's
+/// tests.
+pub const PROVIDER_NAME: &str = "provider-under-test";
+
+/// The application `name`, as the Direct authenticator names it.
+pub fn app(name: &str) -> Application {
+    Application::new(AuthType::Direct, name)
+}
+
+/// The identity of `owner`'s key `name` in the provider under test.
+pub fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
+    KeyIdentity {
+        application: owner.clone(),
+        provider: PROVIDER_NAME.into(),
+        key_name: name.into(),
     }
 }
 

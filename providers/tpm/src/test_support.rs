@@ -9,10 +9,9 @@
 )]
 
 use crate::{TpmProvider, TpmSettings};
-use psec_interface::AuthType;
 use psec_interface::psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
 use psec_interface::psa_crypto::types::key::{Attributes, Type};
-use psec_provider::{Application, KeyIdentity, KeyStore, ProviderError};
+use psec_provider::{KeyStore, ProviderError};
 pub(crate) use psec_test_support::attributes::volatile as attributes;
 use psec_test_support::attributes::{ECDSA_ANY, sign_and_verify};
 pub(crate) use psec_test_support::attributes::{ECDSA_SHA256, SECP_R1};
@@ -21,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The name every test provider has.
-pub(crate) const PROVIDER_NAME: &str = "tpm-test";
+pub(crate) use psec_provider::testing::{PROVIDER_NAME, app, identity_of};
 
 /// A swtpm of one test (psec-test-support's): its own state directory and
 /// ports, stopped by its PID when dropped. No two tests share one.
@@ -95,20 +94,6 @@ pub(crate) fn try_provider_on(
 ) -> Result<TpmProvider, ProviderError> {
     let store: Arc<dyn KeyStore> = store.clone();
     TpmProvider::new(PROVIDER_NAME.into(), store, settings)
-}
-
-/// An application authenticated directly.
-pub(crate) fn app(name: &str) -> Application {
-    Application::new(AuthType::Direct, name)
-}
-
-/// The identity of `owner`'s key `name` in the test provider.
-pub(crate) fn identity_of(owner: &Application, name: &str) -> KeyIdentity {
-    KeyIdentity {
-        application: owner.clone(),
-        provider: PROVIDER_NAME.into(),
-        key_name: name.into(),
-    }
 }
 
 /// A SECP R1 ECDSA key pair (any hash) that may sign and verify.

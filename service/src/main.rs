@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 /// psecd: the PSA Crypto API over a Unix socket, Parsec-compatible.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "psecd", version, about)]
 struct Args {
     /// Configuration file (Parsec's config.toml format). Without it psecd
     /// runs a built-in default: the Mbed Crypto provider, a SQLite key store

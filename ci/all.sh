@@ -3,7 +3,7 @@
 # command and what .ci/run calls.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 start=$(date +%s)
-for check in install-deps check-format versions supply-chain clippy test systemd-units parsec-interop compat package offline-build msrv selftest-policy fuzz-smoke; do
+for check in install-deps check-format versions supply-chain clippy test systemd-units parsec-interop compat package deb offline-build msrv selftest-policy fuzz-smoke; do
     bash "ci/$check.sh"
 done
 step "all checks passed in $(( $(date +%s) - start ))s"

@@ -6,12 +6,12 @@
 # checks our output in the tests, softhsm2 and swtpm (with swtpm-tools) are
 # the PKCS#11 token and the TPM the tests run against, iproute2 brings up
 # the loopback of the network namespace in which the differential harness
-# runs each service's own swtpm. Installs what is
-# missing when run as root;
-# otherwise names what to install.
+# runs each service's own swtpm, and dpkg-dev (dpkg-shlibdeps; strip from
+# binutils) is what cargo-deb needs to build the Debian package. Installs
+# what is missing when run as root; otherwise names what to install.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 step "system packages"
-packages=(cmake clang libclang-dev libsqlite3-dev pkg-config openssl softhsm2 libtss2-dev swtpm swtpm-tools iproute2)
+packages=(cmake clang libclang-dev libsqlite3-dev pkg-config openssl softhsm2 libtss2-dev swtpm swtpm-tools iproute2 dpkg-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use psec_interface::AuthType;
+use psec_key_store::OnDiskKeyStore;
 use psec_provider::{Application, KeyIdentity, KeyStore};
-use psec_service::key_store::OnDiskKeyStore;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

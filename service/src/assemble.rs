@@ -4,8 +4,8 @@
 use crate::authenticators::Authenticators;
 use crate::config::{Config, KeyManagerConfig, ManagerType, ProviderConfig};
 use crate::dispatcher::{Backend, DispatchSettings, Dispatcher};
-use crate::key_store::{OnDiskKeyStore, SqliteKeyStore};
 use psec_interface::AuthType;
+use psec_key_store::{OnDiskKeyStore, SqliteKeyStore};
 use psec_provider::{KeyStore, Provider, ProviderError};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -190,7 +190,7 @@ pub fn migrate_on_disk(
     config: &Config,
     from: &std::path::Path,
     into: Option<&str>,
-) -> Result<crate::key_store::MigrationReport, StartError> {
+) -> Result<psec_key_store::MigrationReport, StartError> {
     let target = config
         .key_manager
         .iter()
@@ -222,7 +222,7 @@ pub fn migrate_on_disk(
         source,
     };
     let sqlite = SqliteKeyStore::open(&path).map_err(store_error)?;
-    crate::key_store::migrate_on_disk_to_sqlite(&on_disk, &sqlite).map_err(store_error)
+    psec_key_store::migrate_on_disk_to_sqlite(&on_disk, &sqlite).map_err(store_error)
 }
 
 /// `skip_if_no_tpm`: a TPM provider that finds no TPM is left out rather

@@ -8,9 +8,11 @@
 //!   socket: systemd socket activation, SIGHUP reload, SIGTERM/SIGINT
 //!   graceful stop, sd_notify;
 //! - [`config`]: `config.toml`, as Parsec reads it;
-//! - [`key_store`]: which backend key belongs to which application's name
-//!   (SQLite, or Parsec's legacy directory tree), and [`migrate_on_disk`]
-//!   from the second to the first.
+//! - [`migrate_on_disk`]: Parsec's legacy on-disk key store moved to the
+//!   SQLite key manager a configuration names.
+//!
+//! The key info stores themselves (SQLite, Parsec's legacy directory tree)
+//! are the crate `psec-key-store`, re-exported as [`key_store`].
 //!
 //! Inside, a request meets, in order: the front end (the socket; one
 //! request per connection under a timeout, the body length checked before
@@ -35,10 +37,12 @@ mod core_provider;
 mod deprecated;
 mod dispatcher;
 mod front;
-pub mod key_store;
 mod run;
 
 pub use assemble::{StartError, migrate_on_disk};
+/// The key info stores, from the crate `psec-key-store` (import them from
+/// there).
+pub use psec_key_store as key_store;
 pub use run::{Options, run};
 
 /// The service's version, as ListProviders and ListAuthenticators give it.

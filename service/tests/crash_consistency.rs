@@ -111,8 +111,7 @@ fn kill_9_during_key_creation_loses_and_orphans_nothing() {
     // The backend keys on disk are exactly the keys the store maps.
     assert!(psecd.stop(), "psecd stops cleanly");
     let store =
-        psec_service::key_store::SqliteKeyStore::open(&psecd.dir.path().join("store/keys.sqlite3"))
-            .unwrap();
+        psec_key_store::SqliteKeyStore::open(&psecd.dir.path().join("store/keys.sqlite3")).unwrap();
     let mapped: BTreeSet<String> = store
         .keys_in("mbed-crypto-provider")
         .unwrap()

@@ -156,7 +156,7 @@ fn in_process_tpm(tcti: &str, iterations: usize) -> Result<(), Box<dyn std::erro
     use psec_interface::operations::{psa_generate_key, psa_sign_hash};
     use psec_provider::Application;
     let dir = std::env::temp_dir().join(format!("psec-bench-tpm-{}", std::process::id()));
-    let store = std::sync::Arc::new(psec_service::key_store::SqliteKeyStore::open(
+    let store = std::sync::Arc::new(psec_key_store::SqliteKeyStore::open(
         &dir.join("keys.sqlite3"),
     )?);
     let provider = psec_provider_tpm::build(

@@ -105,6 +105,7 @@ pub struct SqliteKeyStore {
 }
 
 /// How many keys [`SqliteKeyStore::import_ready`] added and found.
+#[cfg(feature = "on-disk")]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct ImportCounts {
     pub(super) inserted: usize,
@@ -144,6 +145,7 @@ impl SqliteKeyStore {
 
     /// Adds `Ready` keys in one transaction, skipping names already present
     /// in any state: for migrations, which must be re-runnable.
+    #[cfg(feature = "on-disk")]
     pub(super) fn import_ready(
         &self,
         keys: &[(KeyIdentity, KeyInfo)],
@@ -480,6 +482,7 @@ fn ready_info(tx: &Transaction<'_>, key: &KeyIdentity) -> Result<Option<KeyInfo>
 }
 
 /// Logs a migrated key whose name was already taken by a different key.
+#[cfg(feature = "on-disk")]
 fn warn_if_different(
     tx: &Transaction<'_>,
     key: &KeyIdentity,
@@ -600,7 +603,7 @@ fn parse_state(name: &str) -> Result<KeyState, KeyStoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_store::test_support::{attributes, info, key, mode};
+    use crate::test_support::{attributes, info, key, mode};
     use psec_interface::AuthType::{Direct, UnixPeerCredentials};
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
@@ -824,6 +827,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "on-disk")]
     #[test]
     fn import_ready_skips_names_already_present() {
         let dir = tempfile::tempdir().unwrap();

@@ -2,11 +2,10 @@
 //! directory syncs.
 
 use psec_provider::KeyStoreError;
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{self, Write};
+use std::fs::{self, DirBuilder, OpenOptions, Permissions};
+use std::io;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Mode of every directory a store creates: only the service's user.
 pub(super) const DIR_MODE: u32 = 0o700;
@@ -14,6 +13,7 @@ pub(super) const DIR_MODE: u32 = 0o700;
 pub(super) const FILE_MODE: u32 = 0o600;
 /// Prefix of the temporary files of [`write_atomic`]. A dot is not in the
 /// URL-safe base64 alphabet, so no key file name starts with it.
+#[cfg(feature = "on-disk")]
 pub(super) const TEMP_PREFIX: &str = ".tmp-";
 
 /// Wraps a failure of the storage.
@@ -44,6 +44,7 @@ pub(super) fn ensure_mode(path: &Path, mode: u32) -> io::Result<()> {
 }
 
 /// Creates `path` empty with mode 0600 if it does not exist.
+#[cfg(feature = "sqlite")]
 pub(super) fn create_private_file(path: &Path) -> io::Result<()> {
     OpenOptions::new()
         .write(true)
@@ -55,12 +56,14 @@ pub(super) fn create_private_file(path: &Path) -> io::Result<()> {
 }
 
 /// Flushes a directory's entries (a created, renamed or removed name) to disk.
+#[cfg(feature = "on-disk")]
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    fs::File::open(dir)?.sync_all()
 }
 
 /// Syncs `dir` and each of its ancestors up to and including `root`, so that
 /// directories just created are on disk too.
+#[cfg(feature = "on-disk")]
 pub(super) fn sync_dirs_up_to(dir: &Path, root: &Path) -> io::Result<()> {
     for ancestor in dir.ancestors() {
         sync_dir(ancestor)?;
@@ -73,7 +76,9 @@ pub(super) fn sync_dirs_up_to(dir: &Path, root: &Path) -> io::Result<()> {
 
 /// Writes `bytes` to `dir/name` so that a crash leaves either no file or the
 /// whole file: write a temporary file, sync it, rename it, sync the directory.
+#[cfg(feature = "on-disk")]
 pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!("{TEMP_PREFIX}{}-{count}", std::process::id()));
@@ -86,7 +91,9 @@ pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<(
     sync_dir(dir)
 }
 
+#[cfg(feature = "on-disk")]
 fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -102,6 +109,7 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// regular files (`!dirs`), skipping names that start with a dot (ours) and
 /// names that are not UTF-8 (never written by Parsec: logged). A missing
 /// directory has no entries.
+#[cfg(feature = "on-disk")]
 pub(super) fn list_names(dir: &Path, dirs: bool) -> io::Result<Vec<String>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,

@@ -1,7 +1,7 @@
 //! Parsec's legacy on-disk key info manager layout, as a [`KeyStore`].
 //!
 //! Layout, from Parsec's `src/key_info_managers/on_disk_manager/mod.rs`
-//! (see [`super::legacy`] for the encodings):
+//! (see [`crate::legacy`] for the encodings):
 //!
 //! ```text
 //! mappings/                               mode 700
@@ -496,7 +496,7 @@ impl KeyStore for OnDiskKeyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_store::test_support::{info, key, mode, parsec_fixture_bytes};
+    use crate::test_support::{info, key, mode, parsec_fixture_bytes};
     use psec_interface::AuthType::{Direct, UnixPeerCredentials};
 
     const MBED: &str = "mbed-crypto-provider";

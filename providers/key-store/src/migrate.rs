@@ -58,7 +58,7 @@ pub fn migrate_on_disk_to_sqlite(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_store::test_support::{info, key};
+    use crate::test_support::{info, key};
     use psec_interface::AuthType::Direct;
 
     const MBED: &str = "mbed-crypto-provider";

@@ -85,7 +85,7 @@ pub(super) fn decode_name(encoded: &str, what: &str) -> Result<String, KeyStoreE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_store::test_support::{attributes, parsec_fixture_bytes};
+    use crate::test_support::{attributes, parsec_fixture_bytes};
 
     #[test]
     fn key_info_encoding_is_bincode_1_byte_for_byte() {

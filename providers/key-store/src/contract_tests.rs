@@ -1,13 +1,18 @@
 //! The [`KeyStore`] contract, written once and run against each store
-//! (`contract!` at the bottom): the steps of creation and destruction, what
+//! (`every_contract_test!` at the bottom: SQLite, on-disk, and the
+//! providers' in-memory test double): the steps of creation and destruction, what
 //! each state shows, and readers racing a destroy. What only one store
 //! does (file modes, Parsec's layout, schema versions) is tested beside it.
 
 use super::test_support::{info, key};
-use super::{OnDiskKeyStore, SqliteKeyStore};
 use psec_interface::AuthType::Direct;
 use psec_provider::{KeyState, KeyStore, KeyStoreError};
 use std::path::Path;
+
+#[cfg(feature = "on-disk")]
+use crate::OnDiskKeyStore;
+#[cfg(feature = "sqlite")]
+use crate::SqliteKeyStore;
 
 pub(super) fn created_key_is_visible_only_once_committed(store: &dyn KeyStore, provider: &str) {
     let k = key(Direct, "app", provider, "k1");
@@ -217,11 +222,13 @@ macro_rules! every_contract_test {
     };
 }
 
+#[cfg(feature = "sqlite")]
 every_contract_test!(
     sqlite,
     |dir: &Path| SqliteKeyStore::open(&dir.join("keys.sqlite3")).unwrap(),
     "mbed"
 );
+#[cfg(feature = "on-disk")]
 every_contract_test!(
     on_disk,
     |dir: &Path| OnDiskKeyStore::open(dir, Direct).unwrap(),

@@ -8,8 +8,6 @@ use psec_interface::psa_crypto::types::key::{
     Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
 };
 use psec_provider::{Application, KeyIdentity, KeyInfo};
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 /// An ECDSA P-256 signing key's attributes (persistent, as the SQLite store
 /// gives them back).
@@ -50,7 +48,9 @@ pub(crate) fn key(auth: AuthType, application: &str, provider: &str, name: &str)
 }
 
 /// The permission bits of a file or directory.
-pub(crate) fn mode(path: &Path) -> u32 {
+#[cfg(any(feature = "sqlite", feature = "on-disk"))]
+pub(crate) fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
@@ -58,6 +58,7 @@ pub(crate) fn mode(path: &Path) -> u32 {
 /// `id = [0x11, 0x22, 0x33, 0x44]` (an Mbed Crypto key id 0x44332211, itself
 /// bincode of a `u32`) and [`attributes`], built by hand from the bincode 1
 /// rules so that it does not depend on our encoder.
+#[cfg(feature = "on-disk")]
 pub(crate) fn parsec_fixture_bytes() -> Vec<u8> {
     let mut bytes = Vec::new();
     bytes.extend(4u64.to_le_bytes()); // id: Vec<u8> length

@@ -107,10 +107,6 @@ pub enum Usage {
     SignHash,
     /// `verify_hash` and `verify_message`.
     VerifyHash,
-    /// `sign_message` only.
-    SignMessage,
-    /// `verify_message` only.
-    VerifyMessage,
     /// `derive`.
     Derive,
 }
@@ -125,8 +121,6 @@ pub fn attributes(key_type: Type, bits: usize, usage: &[Usage], alg: Algorithm) 
             Usage::Decrypt => usage_flags.set_decrypt(),
             Usage::SignHash => usage_flags.set_sign_hash(),
             Usage::VerifyHash => usage_flags.set_verify_hash(),
-            Usage::SignMessage => usage_flags.set_sign_message(),
-            Usage::VerifyMessage => usage_flags.set_verify_message(),
             Usage::Derive => usage_flags.set_derive(),
         };
     }

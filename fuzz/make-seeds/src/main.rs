@@ -319,7 +319,7 @@ fn import_seeds(dir: &Path, der: &Path) -> Result<(), Error> {
         attributes(
             Type::Hmac,
             0,
-            &[Usage::SignMessage, Usage::VerifyMessage],
+            &[Usage::SignHash, Usage::VerifyHash],
             hmac.into(),
         ),
         &[0x3c; 32],

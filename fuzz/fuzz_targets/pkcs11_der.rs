@@ -1,9 +1,9 @@
 //! What the PKCS#11 provider does with the key data of a PsaImportKey: the
 //! RSA key pair (PKCS#1 `RSAPrivateKey`) or public key (PKCS#1
-//! `RSAPublicKey`) DER is read by hand (providers/pkcs11/src/der.rs), then
-//! the key is made on a SoftHSM2 token. Any bytes must give a key or an
-//! error, never a panic. The first byte picks the key type, the rest is
-//! the key data.
+//! `RSAPublicKey`) DER is read by RustCrypto's `pkcs1`
+//! (providers/pkcs11/src/der.rs), then the key is made on a SoftHSM2
+//! token. Any bytes must give a key or an error, never a panic. The first
+//! byte picks the key type, the rest is the key data.
 //!
 //! Needs SoftHSM2 (`softhsm2-util` and its library, found as
 //! psec-test-support finds it: `PSEC_SOFTHSM2_LIB`, then the known paths):

@@ -456,8 +456,9 @@ impl Pkcs11Provider {
             let params = curve_params(key_type, attributes.bits).ok_or_else(|| {
                 ProviderError::NotSupported(format!("{}-bit curves", attributes.bits))
             })?;
-            public.push(Attribute::EcParams(params.to_vec()));
-            private.push(Attribute::EcParams(params.to_vec()));
+            let params = der::ec_params(&params)?;
+            public.push(Attribute::EcParams(params.clone()));
+            private.push(Attribute::EcParams(params));
         }
         let failed = ck_error("creating the key on the token");
         match material {
@@ -500,7 +501,7 @@ impl Pkcs11Provider {
                 session.create_object(&public).map_err(failed)?;
             }
             Material::EcPublic(point) => {
-                public.push(Attribute::EcPoint(der::octet_string(&point)));
+                public.push(Attribute::EcPoint(der::octet_string(&point)?));
                 session.create_object(&public).map_err(failed)?;
             }
             Material::EcPair { scalar, point } => {
@@ -509,7 +510,7 @@ impl Pkcs11Provider {
                 let made = session.create_object(&private);
                 wipe(&mut private);
                 made.map_err(ck_error("creating the private key on the token"))?;
-                public.push(Attribute::EcPoint(der::octet_string(&point)));
+                public.push(Attribute::EcPoint(der::octet_string(&point)?));
                 session.create_object(&public).map_err(failed)?;
             }
             Material::Secret(_) => {
@@ -544,7 +545,7 @@ impl Pkcs11Provider {
                     "the token gave an incomplete RSA public key",
                 ));
             };
-            Ok(der::rsa_public_key(modulus, exponent))
+            der::rsa_public_key(modulus, exponent)
         } else {
             let values = key.values(public, &[AttributeType::EcPoint])?;
             let point = values
@@ -717,7 +718,7 @@ impl KeyExport for Pkcs11Provider {
                     exponent1: dp.clone(),
                     exponent2: dq.clone(),
                     coefficient: qinv.clone(),
-                })
+                })?
             }
             Type::EccKeyPair { .. } => {
                 let values =

@@ -8,6 +8,7 @@
 use crate::Pkcs11Provider;
 use crate::der;
 use crate::token::Token;
+use ::der::asn1::ObjectIdentifier;
 use cryptoki::mechanism::rsa::PkcsMgfType;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use psec_interface::operations::can_do_crypto::CheckType;
@@ -26,7 +27,7 @@ const RSA_BITS: std::ops::RangeInclusive<usize> = 1024..=4096;
 const HMAC_BITS: std::ops::RangeInclusive<usize> = 128..=4096;
 
 /// The curves this provider takes: NIST P-256, P-384, P-521.
-pub(crate) fn curve_params(key_type: Type, bits: usize) -> Option<&'static [u8]> {
+pub(crate) fn curve_params(key_type: Type, bits: usize) -> Option<ObjectIdentifier> {
     match key_type {
         Type::EccKeyPair {
             curve_family: EccFamily::SecpR1,
@@ -34,9 +35,9 @@ pub(crate) fn curve_params(key_type: Type, bits: usize) -> Option<&'static [u8]>
         | Type::EccPublicKey {
             curve_family: EccFamily::SecpR1,
         } => match bits {
-            256 => Some(der::P256_PARAMS),
-            384 => Some(der::P384_PARAMS),
-            521 => Some(der::P521_PARAMS),
+            256 => Some(der::P256),
+            384 => Some(der::P384),
+            521 => Some(der::P521),
             _ => None,
         },
         _ => None,

@@ -1822,7 +1822,7 @@ softhsm_test! {
             .unwrap();
         let (r, s) = signature.split_at(32);
         // An ECDSA-Sig-Value is, like an RSAPublicKey, two unsigned INTEGERs.
-        std::fs::write(path.join("sig.der"), crate::der::rsa_public_key(r, s)).unwrap();
+        std::fs::write(path.join("sig.der"), crate::der::rsa_public_key(r, s).unwrap()).unwrap();
         let output = openssl(
             &["dgst", "-sha256", "-verify", "ec.der", "-keyform", "DER", "-signature", "sig.der", "message"],
             path,

@@ -10,6 +10,8 @@
 //! | 1, key pair | parent name, TPM2B public area, TPM2B private (wrapped) area |
 //! | 2, public key | TPM2B public area |
 
+use der::asn1::UintRef;
+use der::{Decode, Encode};
 use psec_provider::{ProviderError, Result};
 use tss_esapi::structures::{Private, Public};
 use tss_esapi::traits::{Marshall, UnMarshall};
@@ -126,91 +128,35 @@ impl KeyBlob {
     }
 }
 
-/// DER: a length.
-pub(crate) fn der_length(out: &mut Vec<u8>, len: usize) {
-    match u8::try_from(len) {
-        Ok(short) if short < 0x80 => out.push(short),
-        _ => {
-            let bytes = len.to_be_bytes();
-            let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-            let significant = bytes.get(first..).unwrap_or_default();
-            // At most size_of::<usize>() bytes.
-            let count = u8::try_from(significant.len()).unwrap_or(u8::MAX);
-            out.push(0x80 | count);
-            out.extend_from_slice(significant);
-        }
-    }
-}
-
-/// DER: a non-negative INTEGER from big-endian bytes.
-pub(crate) fn der_unsigned(out: &mut Vec<u8>, value: &[u8]) {
-    let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
-    let value = value.get(start..).unwrap_or_default();
-    let pad = value.first().is_none_or(|&b| b & 0x80 != 0);
-    out.push(0x02);
-    der_length(out, value.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(value);
+fn not_rsa_public_key(error: der::Error) -> ProviderError {
+    ProviderError::InvalidArgument(format!("the data is not a DER RSAPublicKey: {error}"))
 }
 
 /// The DER RSAPublicKey (PKCS#1) of `modulus` and `exponent`.
-pub(crate) fn rsa_public_key_der(modulus: &[u8], exponent: u32) -> Vec<u8> {
-    let mut body = Vec::new();
-    der_unsigned(&mut body, modulus);
-    der_unsigned(&mut body, &exponent.to_be_bytes());
-    let mut out = vec![0x30];
-    der_length(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
+pub(crate) fn rsa_public_key_der(modulus: &[u8], exponent: u32) -> Result<Vec<u8>> {
+    let exponent = exponent.to_be_bytes();
+    pkcs1::RsaPublicKey {
+        modulus: UintRef::new(modulus).map_err(not_rsa_public_key)?,
+        public_exponent: UintRef::new(&exponent).map_err(not_rsa_public_key)?,
+    }
+    .to_der()
+    .map_err(not_rsa_public_key)
 }
 
-/// DER: reads one element of tag `tag`, returns its contents.
-fn der_read<'a>(input: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
-    let (&found, rest) = input.split_first()?;
-    if found != tag {
-        return None;
-    }
-    let (&first, mut rest) = rest.split_first()?;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let (bytes, after) = rest.split_at_checked(count)?;
-        rest = after;
-        bytes
-            .iter()
-            .fold(0usize, |len, &b| (len << 8) | usize::from(b))
+/// The modulus (without leading zeros) and exponent of a DER
+/// RSAPublicKey; neither may be zero, and the exponent fits 32 bits.
+pub(crate) fn parse_rsa_public_key_der(der: &[u8]) -> Result<(Vec<u8>, u32)> {
+    let key = pkcs1::RsaPublicKey::from_der(der).map_err(not_rsa_public_key)?;
+    let invalid = |what: &str| {
+        ProviderError::InvalidArgument(format!("the data is not a DER RSAPublicKey: {what}"))
     };
-    let (contents, after) = rest.split_at_checked(len)?;
-    *input = after;
-    Some(contents)
-}
-
-/// The modulus (without leading zeros) and exponent of a DER RSAPublicKey.
-pub(crate) fn parse_rsa_public_key_der(der: &[u8]) -> Option<(Vec<u8>, u32)> {
-    let mut input = der;
-    let mut sequence = der_read(&mut input, 0x30)?;
-    if !input.is_empty() {
-        return None;
+    let (modulus, exponent) = (key.modulus.as_bytes(), key.public_exponent.as_bytes());
+    if modulus == [0] || exponent == [0] {
+        return Err(invalid("a zero modulus or exponent"));
     }
-    let modulus = der_read(&mut sequence, 0x02)?;
-    let exponent = der_read(&mut sequence, 0x02)?;
-    if !sequence.is_empty() || modulus.first().is_none_or(|&b| b & 0x80 != 0) {
-        return None;
-    }
-    let start = modulus.iter().position(|&b| b != 0)?;
-    let exponent_start = exponent.iter().position(|&b| b != 0)?;
-    let exponent = exponent.get(exponent_start..)?;
-    if exponent.len() > 4 {
-        return None;
-    }
-    let exponent = exponent.iter().fold(0u32, |e, &b| (e << 8) | u32::from(b));
-    Some((modulus.get(start..)?.to_vec(), exponent))
+    let exponent = <[u8; 4]>::try_from(left_pad(exponent, 4).as_slice())
+        .map_err(|_| invalid("the exponent is longer than 32 bits"))?;
+    Ok((modulus.to_vec(), u32::from_be_bytes(exponent)))
 }
 
 /// `value` left-padded with zeros to `len` bytes (unchanged if longer).
@@ -227,13 +173,13 @@ mod tests {
     #[test]
     fn rsa_public_keys_round_trip_through_der() {
         let modulus = [0xc5u8; 256];
-        let der = rsa_public_key_der(&modulus, 65537);
+        let der = rsa_public_key_der(&modulus, 65537).unwrap();
         assert_eq!(der.get(..4), Some(&[0x30, 0x82, 0x01, 0x0a][..]));
         assert_eq!(
-            parse_rsa_public_key_der(&der),
-            Some((modulus.to_vec(), 65537))
+            parse_rsa_public_key_der(&der).unwrap(),
+            (modulus.to_vec(), 65537)
         );
-        let small = rsa_public_key_der(&[0x01, 0x02], 3);
+        let small = rsa_public_key_der(&[0x00, 0x01, 0x02], 3).unwrap();
         assert_eq!(
             small,
             [0x30, 0x07, 0x02, 0x02, 0x01, 0x02, 0x02, 0x01, 0x03]
@@ -241,19 +187,46 @@ mod tests {
     }
 
     #[test]
-    fn malformed_der_is_refused() {
-        let der = rsa_public_key_der(&[0xc5; 256], 65537);
-        for bad in [
-            &der[..der.len() - 1],
-            &[0x31, 0x00][..],
-            &[][..],
-            &[0x30, 0x03, 0x02, 0x01, 0x80][..],
-        ] {
-            assert_eq!(parse_rsa_public_key_der(bad), None, "{bad:02x?}");
-        }
+    fn malformed_der_is_an_invalid_argument() {
+        let der = rsa_public_key_der(&[0xc5; 256], 65537).unwrap();
         let mut trailing = der.clone();
         trailing.push(0);
-        assert_eq!(parse_rsa_public_key_der(&trailing), None);
+        for bad in [
+            &der[..der.len() - 1],
+            &trailing,
+            &[0x31, 0x00][..],
+            &[][..],
+            // A negative modulus.
+            &[0x30, 0x03, 0x02, 0x01, 0x80][..],
+            &[0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x03][..],
+            // A zero modulus, a zero exponent.
+            &[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x03][..],
+            &[0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x00][..],
+            // An exponent of 33 bits.
+            &[0x30, 0x0a, 0x02, 0x01, 0x05, 0x02, 0x05, 0x01, 0, 0, 0, 1][..],
+            // A needless leading zero, a long-form short length, an
+            // indefinite length: BER, not DER.
+            &[0x30, 0x07, 0x02, 0x02, 0x00, 0x05, 0x02, 0x01, 0x03][..],
+            &[0x30, 0x81, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03][..],
+            &[0x30, 0x80, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03, 0x00, 0x00][..],
+        ] {
+            let error = parse_rsa_public_key_der(bad).unwrap_err();
+            assert!(
+                matches!(error, ProviderError::InvalidArgument(_)),
+                "{bad:02x?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_32_bit_exponent_with_its_sign_byte_is_read() {
+        let der = [
+            0x30, 0x0a, 0x02, 0x01, 0x05, 0x02, 0x05, 0x00, 0xff, 0, 0, 1,
+        ];
+        assert_eq!(
+            parse_rsa_public_key_der(&der).unwrap(),
+            (vec![5], 0xff00_0001)
+        );
     }
 
     #[test]

@@ -300,8 +300,7 @@ fn invalid(what: impl Into<String>) -> ProviderError {
 fn imported_bits(attributes: &Attributes, data: &[u8]) -> Result<usize> {
     let bits = match attributes.key_type {
         Type::RsaPublicKey => {
-            let (modulus, _) = parse_rsa_public_key_der(data)
-                .ok_or_else(|| invalid("the data is not a DER RSAPublicKey"))?;
+            let (modulus, _) = parse_rsa_public_key_der(data)?;
             modulus.len() * 8
         }
         Type::EccPublicKey { .. } => match data.len() {
@@ -334,8 +333,7 @@ fn imported_bits(attributes: &Attributes, data: &[u8]) -> Result<usize> {
 fn public_template(attributes: &Attributes, data: &[u8]) -> Result<Public> {
     match attributes.key_type {
         Type::RsaPublicKey => {
-            let (modulus, exponent) = parse_rsa_public_key_der(data)
-                .ok_or_else(|| invalid("the data is not a DER RSAPublicKey"))?;
+            let (modulus, exponent) = parse_rsa_public_key_der(data)?;
             let modulus = PublicKeyRsa::try_from(modulus)
                 .map_err(|error| tpm_error(error, "reading the modulus"))?;
             template(attributes, false, Some((modulus, exponent)), None)
@@ -368,7 +366,7 @@ pub(crate) fn psa_public_key(public: &Public, bits: usize) -> Result<Vec<u8>> {
                 0 => RSA_DEFAULT_EXPONENT,
                 other => other,
             };
-            Ok(rsa_public_key_der(unique.value(), exponent))
+            rsa_public_key_der(unique.value(), exponent)
         }
         Public::Ecc { unique, .. } => {
             let bytes = bits.div_ceil(8);
@@ -520,7 +518,7 @@ mod tests {
             (ecc, &b"short"[..]),
             (ecc, &off_curve[..]),
             (rsa, &b"not DER"[..]),
-            (rsa, &rsa_public_key_der(&[0xc5; 128], 65537)[..]),
+            (rsa, &rsa_public_key_der(&[0xc5; 128], 65537).unwrap()[..]),
         ];
         for (index, (attributes, data)) in cases.into_iter().enumerate() {
             let error = import(&setup.provider, &owner, "k", attributes, data).unwrap_err();

@@ -605,13 +605,11 @@ mod tests {
                 ));
                 // ECDSA-Sig-Value: SEQUENCE { r INTEGER, s INTEGER }.
                 let (r, s) = signature.split_at(32);
-                let mut body = Vec::new();
-                crate::blob::der_unsigned(&mut body, r);
-                crate::blob::der_unsigned(&mut body, s);
-                let mut der = vec![0x30];
-                crate::blob::der_length(&mut der, body.len());
-                der.extend(body);
-                der
+                use der::Encode;
+                use der::asn1::UintRef;
+                [UintRef::new(r).unwrap(), UintRef::new(s).unwrap()]
+                    .to_der()
+                    .unwrap()
             };
             std::fs::write(path.join("signature"), &signature).unwrap();
             let mut args = vec![

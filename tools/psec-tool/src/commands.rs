@@ -724,7 +724,7 @@ impl Ready<'_> {
             .map_err(|e| self.explain(e, Some(name)))?;
         match info.attributes.key_type {
             Type::RsaKeyPair | Type::RsaPublicKey if pkcs1 => Ok(("RSA PUBLIC KEY", psa)),
-            Type::RsaKeyPair | Type::RsaPublicKey => Ok(("PUBLIC KEY", der::rsa_spki(&psa))),
+            Type::RsaKeyPair | Type::RsaPublicKey => Ok(("PUBLIC KEY", der::rsa_spki(&psa)?)),
             Type::EccKeyPair { .. } | Type::EccPublicKey { .. } if pkcs1 => Err(usage(
                 "--pkcs1 is for RSA keys; EC keys export as SubjectPublicKeyInfo",
             )),
@@ -761,7 +761,7 @@ impl Ready<'_> {
         let bits = info.attributes.bits;
         let (label, der_bytes) = match info.attributes.key_type {
             Type::RsaKeyPair if pkcs1 => ("RSA PRIVATE KEY", material.to_vec()),
-            Type::RsaKeyPair => ("PRIVATE KEY", der::rsa_pkcs8(&material)),
+            Type::RsaKeyPair => ("PRIVATE KEY", der::rsa_pkcs8(&material)?),
             Type::EccKeyPair {
                 curve_family: EccFamily::SecpR1,
             } => {
@@ -1031,7 +1031,7 @@ impl Ready<'_> {
                 AsymmetricSignature::Ecdsa { .. } | AsymmetricSignature::DeterministicEcdsa { .. },
                 h,
             ) => {
-                let arcs = match h {
+                let oid = match h {
                     Hash::Sha256 => oid::ECDSA_WITH_SHA256,
                     Hash::Sha384 => oid::ECDSA_WITH_SHA384,
                     Hash::Sha512 => oid::ECDSA_WITH_SHA512,
@@ -1042,10 +1042,10 @@ impl Ready<'_> {
                         )));
                     }
                 };
-                der::algorithm(arcs, None)
+                csr::signature_algorithm(oid, false)
             }
             (AsymmetricSignature::RsaPkcs1v15Sign { .. }, h) => {
-                let arcs = match h {
+                let oid = match h {
                     Hash::Sha256 => oid::SHA256_WITH_RSA,
                     Hash::Sha384 => oid::SHA384_WITH_RSA,
                     Hash::Sha512 => oid::SHA512_WITH_RSA,
@@ -1056,7 +1056,7 @@ impl Ready<'_> {
                         )));
                     }
                 };
-                der::algorithm(arcs, Some(&der::null()))
+                csr::signature_algorithm(oid, true)
             }
             (other, _) => {
                 return Err(usage(format!(
@@ -1065,9 +1065,13 @@ impl Ready<'_> {
                 )));
             }
         };
-        let info_der = csr::request_info(subject, sans, &spki).map_err(as_usage)?;
-        let signature = self.sign(name, Input::Bytes(info_der.clone()), false, false)?;
-        Ok(csr::request(&info_der, &signature_algorithm, &signature))
+        let info = csr::request_info(subject, sans, &spki).map_err(as_usage)?;
+        let service =
+            |message: &[u8]| self.sign(name, Input::Bytes(message.to_vec()), false, false);
+        csr::sign(
+            info,
+            &csr::ServiceSigner::new(signature_algorithm, &service),
+        )
     }
 }
 

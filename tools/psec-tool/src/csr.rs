@@ -1,9 +1,27 @@
-//! PKCS#10 certificate signing requests, built here in DER and signed by
-//! the service: the private key never leaves psecd.
+//! PKCS#10 certificate signing requests, built with `x509-cert`'s types
+//! and signed by the service through the `signature` traits: the private
+//! key never leaves psecd.
+//!
+//! x509-cert 0.2's `RequestBuilder` is not used: it always adds an
+//! extensionRequest attribute, which with no SANs is an empty Extensions,
+//! against its `SIZE (1..MAX)`. A request without SANs has no attributes.
 
-use crate::der::{self, oid, tag};
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
+use der::asn1::{BitString, Ia5String, OctetString, PrintableStringRef, SetOfVec, Utf8StringRef};
+use der::{Any, Decode, Encode};
+use signature::Signer;
+use spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, ObjectIdentifier,
+    SignatureBitStringEncoding, SubjectPublicKeyInfoOwned,
+};
+use std::cell::RefCell;
 use std::net::IpAddr;
+use x509_cert::attr::{Attribute, AttributeTypeAndValue, Attributes};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
 
 /// The subject of a request: each field is optional.
 #[derive(Debug, Default, Clone)]
@@ -45,12 +63,12 @@ impl San {
         }
     }
 
-    fn general_name(&self) -> Vec<u8> {
-        match self {
-            San::Dns(name) => der::tlv(0x82, name.as_bytes()),
-            San::Ip(IpAddr::V4(a)) => der::tlv(0x87, &a.octets()),
-            San::Ip(IpAddr::V6(a)) => der::tlv(0x87, &a.octets()),
-        }
+    fn general_name(&self) -> Result<GeneralName> {
+        Ok(match self {
+            San::Dns(name) => GeneralName::DnsName(Ia5String::new(name)?),
+            San::Ip(IpAddr::V4(a)) => GeneralName::IpAddress(OctetString::new(a.octets())?),
+            San::Ip(IpAddr::V6(a)) => GeneralName::IpAddress(OctetString::new(a.octets())?),
+        })
     }
 }
 
@@ -60,68 +78,146 @@ fn printable(text: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
 }
 
-/// The DER Name for `subject`, in the usual C, ST, L, O, OU, CN order.
-fn name(subject: &Subject) -> Result<Vec<u8>> {
-    let fields: [(&[u64], &Option<String>, bool); 7] = [
-        (&[2, 5, 4, 6], &subject.country, true),
-        (&[2, 5, 4, 8], &subject.state, false),
-        (&[2, 5, 4, 7], &subject.locality, false),
-        (&[2, 5, 4, 10], &subject.organization, false),
-        (&[2, 5, 4, 11], &subject.organizational_unit, false),
-        (&[2, 5, 4, 3], &subject.common_name, false),
-        (&[2, 5, 4, 5], &subject.serial_number, true),
+/// id-at-countryName.
+const COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+
+/// The Name for `subject`, in the usual C, ST, L, O, OU, CN order, one
+/// attribute a RelativeDistinguishedName.
+fn name(subject: &Subject) -> Result<Name> {
+    let oid = ObjectIdentifier::new_unwrap;
+    let fields: [(ObjectIdentifier, &Option<String>, bool); 7] = [
+        (COUNTRY, &subject.country, true),
+        (oid("2.5.4.8"), &subject.state, false),
+        (oid("2.5.4.7"), &subject.locality, false),
+        (oid("2.5.4.10"), &subject.organization, false),
+        (oid("2.5.4.11"), &subject.organizational_unit, false),
+        (oid("2.5.4.3"), &subject.common_name, false),
+        (oid("2.5.4.5"), &subject.serial_number, true),
     ];
     let mut rdns = Vec::new();
-    for (arcs, value, printable_only) in fields {
+    for (field, value, printable_only) in fields {
         let Some(value) = value else { continue };
-        if arcs == [2, 5, 4, 6] && (value.len() != 2 || !value.is_ascii()) {
+        if field == COUNTRY && (value.len() != 2 || !value.is_ascii()) {
             bail!("the country (C) must be a two-letter code such as GB or US, not `{value}`");
         }
         if printable_only && !printable(value) {
             bail!("`{value}` may hold only letters, digits, spaces and '()+,-./:=?");
         }
-        let string_tag = if printable_only {
-            tag::PRINTABLE_STRING
+        let value = if printable_only {
+            Any::encode_from(&PrintableStringRef::new(value)?)?
         } else {
-            tag::UTF8_STRING
+            Any::encode_from(&Utf8StringRef::new(value)?)?
         };
-        let attribute = der::sequence(&[&oid(arcs), &der::tlv(string_tag, value.as_bytes())]);
-        rdns.extend(der::set(&[&attribute]));
+        let attribute = AttributeTypeAndValue { oid: field, value };
+        rdns.push(RelativeDistinguishedName(SetOfVec::try_from(vec![
+            attribute,
+        ])?));
     }
-    Ok(der::tlv(tag::SEQUENCE, &rdns))
+    Ok(RdnSequence(rdns))
 }
 
-/// The `[0] attributes` of the request: an extensionRequest with the
-/// subject alternative names, if there are any.
-fn attributes(sans: &[San]) -> Vec<u8> {
+/// The attributes of the request: an extensionRequest with the subject
+/// alternative names, if there are any; none otherwise.
+fn attributes(sans: &[San]) -> Result<Attributes> {
+    let mut attributes = Attributes::new();
     if sans.is_empty() {
-        return der::tlv(0xA0, &[]);
+        return Ok(attributes);
     }
-    let names: Vec<u8> = sans.iter().flat_map(San::general_name).collect();
-    let general_names = der::tlv(tag::SEQUENCE, &names);
-    let extension = der::sequence(&[
-        &oid(oid::SUBJECT_ALT_NAME),
-        &der::tlv(tag::OCTET_STRING, &general_names),
-    ]);
-    let extensions = der::sequence(&[&extension]);
-    let attribute = der::sequence(&[&oid(oid::EXTENSION_REQUEST), &der::set(&[&extensions])]);
-    der::tlv(0xA0, &attribute)
+    let names = sans.iter().map(San::general_name).collect::<Result<_>>()?;
+    let extension = Extension {
+        extn_id: SAN_OID,
+        critical: false,
+        extn_value: OctetString::new(SubjectAltName(names).to_der()?)?,
+    };
+    attributes.insert(Attribute::try_from(ExtensionReq(vec![extension]))?)?;
+    Ok(attributes)
 }
 
-/// The DER CertificationRequestInfo, the part that is signed.
-pub(crate) fn request_info(subject: &Subject, sans: &[San], spki: &[u8]) -> Result<Vec<u8>> {
-    Ok(der::sequence(&[
-        &der::unsigned_integer(&[0]),
-        &name(subject)?,
-        spki,
-        &attributes(sans),
-    ]))
+/// id-ce-subjectAltName.
+const SAN_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+
+/// The CertificationRequestInfo, the part that is signed, of a request
+/// for the key whose DER SubjectPublicKeyInfo is `spki`.
+pub(crate) fn request_info(subject: &Subject, sans: &[San], spki: &[u8]) -> Result<CertReqInfo> {
+    Ok(CertReqInfo {
+        version: Version::V1,
+        subject: name(subject)?,
+        public_key: SubjectPublicKeyInfoOwned::from_der(spki)?,
+        attributes: attributes(sans)?,
+    })
 }
 
-/// The whole CertificationRequest from its signed info, the signature
-/// AlgorithmIdentifier and the signature (DER ECDSA or raw RSA).
-pub(crate) fn request(info: &[u8], signature_algorithm: &[u8], signature: &[u8]) -> Vec<u8> {
-    der::sequence(&[info, signature_algorithm, &der::bit_string(signature)])
+/// A signature the service made: DER ECDSA or raw RSA, as a CSR holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceSignature(Vec<u8>);
+
+impl SignatureBitStringEncoding for ServiceSignature {
+    fn to_bitstring(&self) -> der::Result<BitString> {
+        BitString::from_bytes(&self.0)
+    }
+}
+
+/// Signs through a callback (the service, in the tool), under a fixed
+/// signature algorithm. A failure of the callback is kept, so that the
+/// caller sees it as it was rather than as an opaque `signature::Error`.
+pub(crate) struct ServiceSigner<'a> {
+    algorithm: AlgorithmIdentifierOwned,
+    sign: &'a dyn Fn(&[u8]) -> Result<Vec<u8>>,
+    failure: RefCell<Option<anyhow::Error>>,
+}
+
+impl<'a> ServiceSigner<'a> {
+    /// A signer that signs with `sign` and says it used `algorithm`.
+    pub(crate) fn new(
+        algorithm: AlgorithmIdentifierOwned,
+        sign: &'a dyn Fn(&[u8]) -> Result<Vec<u8>>,
+    ) -> Self {
+        ServiceSigner {
+            algorithm,
+            sign,
+            failure: RefCell::new(None),
+        }
+    }
+}
+
+impl Signer<ServiceSignature> for ServiceSigner<'_> {
+    fn try_sign(&self, message: &[u8]) -> Result<ServiceSignature, signature::Error> {
+        (self.sign)(message).map(ServiceSignature).map_err(|error| {
+            self.failure.replace(Some(error));
+            signature::Error::new()
+        })
+    }
+}
+
+impl DynSignatureAlgorithmIdentifier for ServiceSigner<'_> {
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        Ok(self.algorithm.clone())
+    }
+}
+
+/// The DER CertificationRequest of `info`, signed by `signer`.
+pub(crate) fn sign(info: CertReqInfo, signer: &ServiceSigner<'_>) -> Result<Vec<u8>> {
+    let signature = signer.try_sign(&info.to_der()?).map_err(|error| {
+        signer
+            .failure
+            .take()
+            .unwrap_or_else(|| anyhow!("signing the request: {error}"))
+    })?;
+    let request = CertReq {
+        info,
+        algorithm: signer.signature_algorithm_identifier()?,
+        signature: signature.to_bitstring()?,
+    };
+    Ok(request.to_der()?)
+}
+
+/// An AlgorithmIdentifier with NULL parameters (the RSA ones) or none
+/// (the ECDSA ones).
+pub(crate) fn signature_algorithm(oid: ObjectIdentifier, null: bool) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: null.then(Any::null),
+    }
 }
 
 #[cfg(test)]
@@ -157,5 +253,109 @@ mod tests {
             ..Subject::default()
         };
         assert!(name(&subject).is_err());
+    }
+    fn request_with(sans: &[San]) -> (CertReq, std::cell::Cell<usize>) {
+        let subject = Subject {
+            country: Some("GB".into()),
+            common_name: Some("d\u{e9}vice".into()),
+            serial_number: Some("SN-1".into()),
+            ..Subject::default()
+        };
+        let spki = crate::der::ec_spki(256, &[4; 65]).unwrap();
+        let info = request_info(&subject, sans, &spki).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let to_be_signed = info.to_der().unwrap();
+        let service = |message: &[u8]| {
+            assert_eq!(message, to_be_signed);
+            calls.set(calls.get() + 1);
+            Ok(vec![0x30, 0x00])
+        };
+        let signer = ServiceSigner::new(
+            signature_algorithm(crate::der::oid::ECDSA_WITH_SHA256, false),
+            &service,
+        );
+        let der = sign(info, &signer).unwrap();
+        (CertReq::from_der(&der).unwrap(), calls)
+    }
+
+    #[test]
+    fn a_request_without_sans_has_no_attributes() {
+        let (request, calls) = request_with(&[]);
+        assert_eq!(calls.get(), 1);
+        assert!(request.info.attributes.is_empty());
+        let info = request.info.to_der().unwrap();
+        assert_eq!(info[info.len() - 2..], [0xa0, 0x00]);
+        assert_eq!(request.algorithm.oid, crate::der::oid::ECDSA_WITH_SHA256);
+        assert!(request.algorithm.parameters.is_none());
+        assert_eq!(request.signature.raw_bytes(), [0x30, 0x00]);
+    }
+
+    #[test]
+    fn subject_fields_keep_their_order_and_string_types() {
+        let (request, _) = request_with(&[]);
+        use der::{Tag, Tagged as _};
+        let fields: Vec<_> = request
+            .info
+            .subject
+            .0
+            .iter()
+            .map(|rdn| {
+                let [field] = rdn.0.as_slice() else {
+                    panic!("{rdn:?}")
+                };
+                (
+                    field.oid.to_string(),
+                    field.value.tag(),
+                    field.value.value().to_vec(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("2.5.4.6".into(), Tag::PrintableString, b"GB".to_vec()),
+                (
+                    "2.5.4.3".into(),
+                    Tag::Utf8String,
+                    "d\u{e9}vice".as_bytes().to_vec()
+                ),
+                ("2.5.4.5".into(), Tag::PrintableString, b"SN-1".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn sans_go_in_a_non_critical_extension_request() {
+        let sans = [San::Dns("a.example".into()), San::Ip([10, 0, 0, 1].into())];
+        let (request, _) = request_with(&sans);
+        let attribute = request.info.attributes.get(0).unwrap();
+        assert_eq!(attribute.oid.to_string(), "1.2.840.113549.1.9.14");
+        let extensions: ExtensionReq = attribute.values.get(0).unwrap().decode_as().unwrap();
+        let [extension] = extensions.0.as_slice() else {
+            panic!("{extensions:?}")
+        };
+        assert_eq!(extension.extn_id, SAN_OID);
+        assert!(!extension.critical);
+        let names = SubjectAltName::from_der(extension.extn_value.as_bytes()).unwrap();
+        assert_eq!(
+            names.0,
+            [
+                GeneralName::DnsName(Ia5String::new("a.example").unwrap()),
+                GeneralName::IpAddress(OctetString::new([10, 0, 0, 1]).unwrap()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_signature_is_the_callback_error() {
+        let spki = crate::der::ec_spki(256, &[4; 65]).unwrap();
+        let info = request_info(&Subject::default(), &[], &spki).unwrap();
+        let refuse = |_: &[u8]| Err(anyhow!("the service said no"));
+        let signer = ServiceSigner::new(
+            signature_algorithm(crate::der::oid::SHA256_WITH_RSA, true),
+            &refuse,
+        );
+        let error = sign(info, &signer).unwrap_err();
+        assert_eq!(error.to_string(), "the service said no");
     }
 }

@@ -1,216 +1,46 @@
-//! Just enough DER and PEM for keys, signatures and CSRs: a TLV writer, a
-//! TLV reader, and the conversions between the PSA key formats and the
-//! standard containers (SubjectPublicKeyInfo, PKCS#8, PKCS#1, SEC1).
+//! The key and signature formats psec reads and writes, in DER through
+//! RustCrypto's `der`, `spki`, `pkcs1`, `pkcs8` and `sec1`: the
+//! conversions between the PSA key formats and the standard containers
+//! (SubjectPublicKeyInfo, PKCS#8, PKCS#1, SEC1), ECDSA signatures between
+//! PSA's r || s and DER, and the PEM armour around them. Reading is strict
+//! DER: no trailing bytes, no negative or non-minimal INTEGERs, no
+//! indefinite lengths.
 
 use anyhow::{Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, UintRef};
+use der::{Decode, Encode};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
-/// DER tags used here.
-pub(crate) mod tag {
-    pub(crate) const INTEGER: u8 = 0x02;
-    pub(crate) const BIT_STRING: u8 = 0x03;
-    pub(crate) const OCTET_STRING: u8 = 0x04;
-    pub(crate) const NULL: u8 = 0x05;
-    pub(crate) const OID: u8 = 0x06;
-    pub(crate) const UTF8_STRING: u8 = 0x0C;
-    pub(crate) const PRINTABLE_STRING: u8 = 0x13;
-    pub(crate) const SEQUENCE: u8 = 0x30;
-    pub(crate) const SET: u8 = 0x31;
-}
-
-/// Object identifiers, as dotted arcs.
+/// Object identifiers.
 pub(crate) mod oid {
-    pub(crate) const RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113_549, 1, 1, 1];
-    pub(crate) const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113_549, 1, 1, 11];
-    pub(crate) const SHA384_WITH_RSA: &[u64] = &[1, 2, 840, 113_549, 1, 1, 12];
-    pub(crate) const SHA512_WITH_RSA: &[u64] = &[1, 2, 840, 113_549, 1, 1, 13];
-    pub(crate) const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10_045, 2, 1];
-    pub(crate) const ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10_045, 4, 3, 2];
-    pub(crate) const ECDSA_WITH_SHA384: &[u64] = &[1, 2, 840, 10_045, 4, 3, 3];
-    pub(crate) const ECDSA_WITH_SHA512: &[u64] = &[1, 2, 840, 10_045, 4, 3, 4];
-    pub(crate) const P256: &[u64] = &[1, 2, 840, 10_045, 3, 1, 7];
-    pub(crate) const P384: &[u64] = &[1, 3, 132, 0, 34];
-    pub(crate) const P521: &[u64] = &[1, 3, 132, 0, 35];
-    pub(crate) const EXTENSION_REQUEST: &[u64] = &[1, 2, 840, 113_549, 1, 9, 14];
-    pub(crate) const SUBJECT_ALT_NAME: &[u64] = &[2, 5, 29, 17];
+    use der::asn1::ObjectIdentifier as Oid;
+
+    pub(crate) const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    pub(crate) const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+    pub(crate) const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+    pub(crate) const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+    pub(crate) const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    pub(crate) const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+    pub(crate) const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+    pub(crate) const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+    pub(crate) const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    pub(crate) const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+    pub(crate) const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
 }
 
-/// One TLV with a one-byte tag.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if let Some(short) = u8::try_from(len).ok().filter(|&l| l < 0x80) {
-        out.push(short);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | u8::try_from(significant.len()).unwrap_or(0x7f));
-        out.extend_from_slice(significant);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// A SEQUENCE of already encoded parts.
-pub(crate) fn sequence(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(tag::SEQUENCE, &parts.concat())
-}
-
-/// A SET of already encoded parts (callers give them in DER order).
-pub(crate) fn set(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(tag::SET, &parts.concat())
-}
-
-/// An INTEGER holding the unsigned big-endian `magnitude`.
-pub(crate) fn unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
-    let skip = magnitude.iter().take_while(|&&b| b == 0).count();
-    let trimmed = magnitude.get(skip..).unwrap_or_default();
-    let mut content = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed.first().is_none_or(|&b| b & 0x80 != 0) {
-        content.push(0);
-    }
-    content.extend_from_slice(trimmed);
-    tlv(tag::INTEGER, &content)
-}
-
-/// A BIT STRING with no unused bits.
-pub(crate) fn bit_string(bytes: &[u8]) -> Vec<u8> {
-    let mut content = Vec::with_capacity(bytes.len() + 1);
-    content.push(0);
-    content.extend_from_slice(bytes);
-    tlv(tag::BIT_STRING, &content)
-}
-
-/// The content octets of an OBJECT IDENTIFIER.
-pub(crate) fn oid_content(arcs: &[u64]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (first, second) = (
-        arcs.first().copied().unwrap_or(0),
-        arcs.get(1).copied().unwrap_or(0),
-    );
-    let mut push_arc = |mut arc: u64| {
-        let mut groups = vec![(arc & 0x7f) as u8];
-        arc >>= 7;
-        while arc > 0 {
-            groups.push((arc & 0x7f) as u8 | 0x80);
-            arc >>= 7;
-        }
-        out.extend(groups.iter().rev());
-    };
-    push_arc(first * 40 + second);
-    for &arc in arcs.iter().skip(2) {
-        push_arc(arc);
-    }
-    out
-}
-
-/// An OBJECT IDENTIFIER TLV.
-pub(crate) fn oid(arcs: &[u64]) -> Vec<u8> {
-    tlv(tag::OID, &oid_content(arcs))
-}
-
-/// An AlgorithmIdentifier: the OID and its parameters, if any.
-pub(crate) fn algorithm(arcs: &[u64], params: Option<&[u8]>) -> Vec<u8> {
-    match params {
-        Some(p) => sequence(&[&oid(arcs), p]),
-        None => sequence(&[&oid(arcs)]),
-    }
-}
-
-/// A DER NULL.
-pub(crate) fn null() -> Vec<u8> {
-    tlv(tag::NULL, &[])
-}
-
-/// Reads TLVs one after the other from a buffer.
-pub(crate) struct Reader<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn new(data: &'a [u8]) -> Self {
-        Reader { data }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// The next TLV: its tag and content.
-    pub(crate) fn any(&mut self) -> Result<(u8, &'a [u8])> {
-        let truncated = || anyhow!("malformed DER: truncated");
-        let (&tag, rest) = self.data.split_first().ok_or_else(truncated)?;
-        let (&first, mut rest) = rest.split_first().ok_or_else(truncated)?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 4 {
-                bail!("malformed DER: unsupported length encoding");
-            }
-            let (bytes, after) = rest.split_at_checked(count).ok_or_else(truncated)?;
-            rest = after;
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-        };
-        let (content, after) = rest.split_at_checked(len).ok_or_else(truncated)?;
-        self.data = after;
-        Ok((tag, content))
-    }
-
-    /// The next TLV, which must have tag `expected`.
-    pub(crate) fn expect(&mut self, expected: u8) -> Result<&'a [u8]> {
-        let (tag, content) = self.any()?;
-        if tag != expected {
-            bail!("malformed DER: expected tag {expected:#04x}, found {tag:#04x}");
-        }
-        Ok(content)
-    }
-
-    /// The next TLV if it has tag `wanted`, else nothing consumed.
-    pub(crate) fn optional(&mut self, wanted: u8) -> Result<Option<&'a [u8]>> {
-        if self.data.first() == Some(&wanted) {
-            self.expect(wanted).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// The contents of a BIT STRING with no unused bits.
-    pub(crate) fn bit_string(&mut self) -> Result<&'a [u8]> {
-        let content = self.expect(tag::BIT_STRING)?;
-        match content.split_first() {
-            Some((0, bits)) => Ok(bits),
-            _ => bail!("malformed DER: a BIT STRING with unused bits"),
-        }
-    }
-}
-
-/// The only TLV of `der`, which must have tag `expected` and fill it.
-pub(crate) fn whole(der: &[u8], expected: u8) -> Result<&[u8]> {
-    let mut reader = Reader::new(der);
-    let content = reader.expect(expected)?;
-    if !reader.is_empty() {
-        bail!("malformed DER: trailing data");
-    }
-    Ok(content)
-}
-
-/// An INTEGER's magnitude without leading zero bytes.
-pub(crate) fn integer_magnitude(content: &[u8]) -> &[u8] {
-    let skip = content.iter().take_while(|&&b| b == 0).count();
-    content.get(skip..).unwrap_or_default()
+/// A DER error from reading input.
+fn malformed(error: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("malformed DER: {error}")
 }
 
 /// Named curves the tool knows: OID and size in bits.
-pub(crate) const CURVES: &[(&[u64], usize)] =
-    &[(oid::P256, 256), (oid::P384, 384), (oid::P521, 521)];
+const CURVES: [(ObjectIdentifier, usize); 3] =
+    [(oid::P256, 256), (oid::P384, 384), (oid::P521, 521)];
 
 /// The curve OID for a SECP R1 curve size.
-pub(crate) fn curve_oid(bits: usize) -> Result<&'static [u64]> {
+pub(crate) fn curve_oid(bits: usize) -> Result<ObjectIdentifier> {
     CURVES
         .iter()
         .find(|(_, b)| *b == bits)
@@ -218,54 +48,75 @@ pub(crate) fn curve_oid(bits: usize) -> Result<&'static [u64]> {
         .ok_or_else(|| anyhow!("no named curve of {bits} bits is supported (P-256, P-384, P-521)"))
 }
 
-/// The size in bits of the curve with OID content `content`.
-fn curve_bits(content: &[u8]) -> Result<usize> {
+/// The size in bits of the curve `curve`.
+fn curve_bits(curve: ObjectIdentifier) -> Result<usize> {
     CURVES
         .iter()
-        .find(|(o, _)| oid_content(o) == content)
+        .find(|(o, _)| *o == curve)
         .map(|(_, b)| *b)
         .ok_or_else(|| anyhow!("the key is on a curve psec does not support (P-256, P-384, P-521)"))
 }
 
+/// The number of significant bits of an unsigned big-endian number.
+fn bit_length(number: &[u8]) -> usize {
+    let skip = number.iter().take_while(|&&b| b == 0).count();
+    match number.get(skip..) {
+        Some([top, rest @ ..]) => rest.len() * 8 + 8 - top.leading_zeros() as usize,
+        _ => 0,
+    }
+}
+
+/// A SubjectPublicKeyInfo in DER.
+fn spki(
+    algorithm: ObjectIdentifier,
+    parameters: AnyRef<'_>,
+    subject_public_key: &[u8],
+) -> Result<Vec<u8>> {
+    let spki = SubjectPublicKeyInfoRef {
+        algorithm: AlgorithmIdentifierRef {
+            oid: algorithm,
+            parameters: Some(parameters),
+        },
+        subject_public_key: BitStringRef::from_bytes(subject_public_key)?,
+    };
+    Ok(spki.to_der()?)
+}
+
 /// SubjectPublicKeyInfo of an RSA public key given as DER RSAPublicKey.
-pub(crate) fn rsa_spki(rsa_public_key: &[u8]) -> Vec<u8> {
-    sequence(&[
-        &algorithm(oid::RSA_ENCRYPTION, Some(&null())),
-        &bit_string(rsa_public_key),
-    ])
+pub(crate) fn rsa_spki(rsa_public_key: &[u8]) -> Result<Vec<u8>> {
+    spki(oid::RSA_ENCRYPTION, AnyRef::NULL, rsa_public_key)
 }
 
 /// SubjectPublicKeyInfo of an EC public key (uncompressed point).
 pub(crate) fn ec_spki(bits: usize, point: &[u8]) -> Result<Vec<u8>> {
-    let curve = oid(curve_oid(bits)?);
-    Ok(sequence(&[
-        &algorithm(oid::EC_PUBLIC_KEY, Some(&curve)),
-        &bit_string(point),
-    ]))
+    let curve = curve_oid(bits)?;
+    spki(oid::EC_PUBLIC_KEY, AnyRef::from(&curve), point)
 }
 
 /// PKCS#8 PrivateKeyInfo of an RSA private key (DER RSAPrivateKey).
-pub(crate) fn rsa_pkcs8(rsa_private_key: &[u8]) -> Vec<u8> {
-    sequence(&[
-        &unsigned_integer(&[0]),
-        &algorithm(oid::RSA_ENCRYPTION, Some(&null())),
-        &tlv(tag::OCTET_STRING, rsa_private_key),
-    ])
+pub(crate) fn rsa_pkcs8(rsa_private_key: &[u8]) -> Result<Vec<u8>> {
+    let algorithm = AlgorithmIdentifierRef {
+        oid: oid::RSA_ENCRYPTION,
+        parameters: Some(AnyRef::NULL),
+    };
+    Ok(pkcs8::PrivateKeyInfo::new(algorithm, rsa_private_key).to_der()?)
 }
 
 /// PKCS#8 PrivateKeyInfo of an EC private key (the PSA raw scalar), with
 /// the public point when known.
 pub(crate) fn ec_pkcs8(bits: usize, scalar: &[u8], point: Option<&[u8]>) -> Result<Vec<u8>> {
-    let curve = oid(curve_oid(bits)?);
-    let mut ec_private_key = [unsigned_integer(&[1]), tlv(tag::OCTET_STRING, scalar)].concat();
-    if let Some(point) = point {
-        ec_private_key.extend(tlv(0xA1, &bit_string(point)));
+    let curve = curve_oid(bits)?;
+    let ec_private_key = sec1::EcPrivateKey {
+        private_key: scalar,
+        parameters: None,
+        public_key: point,
     }
-    Ok(sequence(&[
-        &unsigned_integer(&[0]),
-        &algorithm(oid::EC_PUBLIC_KEY, Some(&curve)),
-        &tlv(tag::OCTET_STRING, &tlv(tag::SEQUENCE, &ec_private_key)),
-    ]))
+    .to_der()?;
+    let algorithm = AlgorithmIdentifierRef {
+        oid: oid::EC_PUBLIC_KEY,
+        parameters: Some(AnyRef::from(&curve)),
+    };
+    Ok(pkcs8::PrivateKeyInfo::new(algorithm, &ec_private_key).to_der()?)
 }
 
 /// A key read from a PEM or DER file, in the PSA import format.
@@ -281,65 +132,45 @@ pub(crate) enum ParsedKey {
     EcPublic { point: Vec<u8>, bits: usize },
 }
 
-/// The modulus size in bits of an RSA key whose first INTEGER (after the
-/// version for a private key) is the modulus.
-fn rsa_bits(modulus: &[u8]) -> usize {
-    let m = integer_magnitude(modulus);
-    match m.first() {
-        Some(&top) => m.len() * 8 - top.leading_zeros() as usize,
-        None => 0,
-    }
-}
-
-/// Parses an RSAPrivateKey.
+/// Parses an RSAPrivateKey (two-prime).
 fn parse_rsa_private(der: &[u8]) -> Result<ParsedKey> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
-    let version = r.expect(tag::INTEGER)?;
-    if !integer_magnitude(version).is_empty() {
+    let key = pkcs1::RsaPrivateKey::from_der(der).map_err(malformed)?;
+    if key.version() != pkcs1::Version::TwoPrime {
         bail!("unsupported RSAPrivateKey version (multi-prime keys are not supported)");
-    }
-    let modulus = r.expect(tag::INTEGER)?;
-    for _ in 0..7 {
-        let _ = r.expect(tag::INTEGER)?;
     }
     Ok(ParsedKey::RsaPrivate {
         der: der.to_vec(),
-        bits: rsa_bits(modulus),
+        bits: bit_length(key.modulus.as_bytes()),
     })
 }
 
 /// Parses an RSAPublicKey.
 fn parse_rsa_public(der: &[u8]) -> Result<ParsedKey> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
-    let modulus = r.expect(tag::INTEGER)?;
-    let _exponent = r.expect(tag::INTEGER)?;
-    if !r.is_empty() {
-        bail!("malformed RSAPublicKey: trailing data");
-    }
+    let key = pkcs1::RsaPublicKey::from_der(der).map_err(malformed)?;
     Ok(ParsedKey::RsaPublic {
         der: der.to_vec(),
-        bits: rsa_bits(modulus),
+        bits: bit_length(key.modulus.as_bytes()),
     })
 }
 
-/// Parses a SEC1 ECPrivateKey; `curve` is the size from outside (PKCS#8),
-/// if known.
-fn parse_sec1(der: &[u8], curve: Option<usize>) -> Result<ParsedKey> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
-    let version = r.expect(tag::INTEGER)?;
-    if version != [1] {
-        bail!("malformed ECPrivateKey: version is not 1");
-    }
-    let scalar = r.expect(tag::OCTET_STRING)?;
-    let inner_curve = match r.optional(0xA0)? {
-        Some(params) => Some(curve_bits(whole(params, tag::OID)?)?),
+/// Parses a SEC1 ECPrivateKey; `outer` is the curve size PKCS#8 gave, if
+/// any. A curve named inside must agree with it.
+fn parse_sec1(der: &[u8], outer: Option<usize>) -> Result<ParsedKey> {
+    let key = sec1::EcPrivateKey::from_der(der).map_err(malformed)?;
+    let inner = match key.parameters.and_then(|p| p.named_curve()) {
+        Some(curve) => Some(curve_bits(curve)?),
         None => None,
     };
-    let bits = curve
-        .or(inner_curve)
-        .ok_or_else(|| anyhow!("the EC private key does not name its curve"))?;
+    let bits = match (outer, inner) {
+        (Some(outer), Some(inner)) if outer != inner => {
+            bail!("the EC private key names another curve than its PKCS#8 algorithm")
+        }
+        (Some(bits), _) | (None, Some(bits)) => bits,
+        (None, None) => bail!("the EC private key does not name its curve"),
+    };
     let len = bits.div_ceil(8);
-    let magnitude = integer_magnitude(scalar);
+    let skip = key.private_key.iter().take_while(|&&b| b == 0).count();
+    let magnitude = key.private_key.get(skip..).unwrap_or_default();
     if magnitude.len() > len {
         bail!("the EC private key is longer than its curve");
     }
@@ -351,42 +182,44 @@ fn parse_sec1(der: &[u8], curve: Option<usize>) -> Result<ParsedKey> {
     })
 }
 
-/// Parses a PKCS#8 PrivateKeyInfo.
+/// The curve size named by an AlgorithmIdentifier's parameters.
+fn parameters_curve(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<usize> {
+    curve_bits(algorithm.parameters_oid().map_err(malformed)?)
+}
+
+/// Parses a PKCS#8 PrivateKeyInfo (version 1 or 2).
 fn parse_pkcs8(der: &[u8]) -> Result<ParsedKey> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
-    let _version = r.expect(tag::INTEGER)?;
-    let mut alg = Reader::new(r.expect(tag::SEQUENCE)?);
-    let alg_oid = alg.expect(tag::OID)?;
-    let private = r.expect(tag::OCTET_STRING)?;
-    if alg_oid == oid_content(oid::RSA_ENCRYPTION) {
-        parse_rsa_private(private)
-    } else if alg_oid == oid_content(oid::EC_PUBLIC_KEY) {
-        let curve = curve_bits(alg.expect(tag::OID)?)?;
-        parse_sec1(private, Some(curve))
-    } else {
-        bail!("the private key is neither RSA nor EC (only those can be imported)")
+    let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(malformed)?;
+    match info.algorithm.oid {
+        oid::RSA_ENCRYPTION => parse_rsa_private(info.private_key),
+        oid::EC_PUBLIC_KEY => {
+            let curve = parameters_curve(&info.algorithm)?;
+            parse_sec1(info.private_key, Some(curve))
+        }
+        _ => bail!("the private key is neither RSA nor EC (only those can be imported)"),
     }
 }
 
 /// Parses a SubjectPublicKeyInfo.
 fn parse_spki(der: &[u8]) -> Result<ParsedKey> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
-    let mut alg = Reader::new(r.expect(tag::SEQUENCE)?);
-    let alg_oid = alg.expect(tag::OID)?;
-    let key = r.bit_string()?;
-    if alg_oid == oid_content(oid::RSA_ENCRYPTION) {
-        parse_rsa_public(key)
-    } else if alg_oid == oid_content(oid::EC_PUBLIC_KEY) {
-        let bits = curve_bits(alg.expect(tag::OID)?)?;
-        if key.first() != Some(&0x04) || key.len() != 1 + 2 * bits.div_ceil(8) {
-            bail!("the EC public key is not an uncompressed point of its curve");
+    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(malformed)?;
+    let key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| malformed("a BIT STRING with unused bits"))?;
+    match spki.algorithm.oid {
+        oid::RSA_ENCRYPTION => parse_rsa_public(key),
+        oid::EC_PUBLIC_KEY => {
+            let bits = parameters_curve(&spki.algorithm)?;
+            if key.first() != Some(&0x04) || key.len() != 1 + 2 * bits.div_ceil(8) {
+                bail!("the EC public key is not an uncompressed point of its curve");
+            }
+            Ok(ParsedKey::EcPublic {
+                point: key.to_vec(),
+                bits,
+            })
         }
-        Ok(ParsedKey::EcPublic {
-            point: key.to_vec(),
-            bits,
-        })
-    } else {
-        bail!("the public key is neither RSA nor EC (only those can be imported)")
+        _ => bail!("the public key is neither RSA nor EC (only those can be imported)"),
     }
 }
 
@@ -472,23 +305,24 @@ pub(crate) fn ecdsa_raw_to_der(raw: &[u8]) -> Result<Vec<u8>> {
         );
     }
     let (r, s) = raw.split_at(raw.len() / 2);
-    Ok(sequence(&[&unsigned_integer(r), &unsigned_integer(s)]))
+    // Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
+    Ok([UintRef::new(r)?, UintRef::new(s)?].to_der()?)
 }
 
 /// PSA's r || s, each `half` bytes, from a DER `Ecdsa-Sig-Value`.
 pub(crate) fn ecdsa_der_to_raw(der: &[u8], half: usize) -> Result<Vec<u8>> {
-    let mut r = Reader::new(whole(der, tag::SEQUENCE)?);
+    let integers = <[UintRef<'_>; 2]>::from_der(der).map_err(malformed)?;
     let mut out = Vec::with_capacity(2 * half);
-    for _ in 0..2 {
-        let magnitude = integer_magnitude(r.expect(tag::INTEGER)?);
+    for integer in integers {
+        let magnitude = match integer.as_bytes() {
+            [0] => &[][..],
+            bytes => bytes,
+        };
         if magnitude.len() > half {
             bail!("an ECDSA signature integer is longer than the curve");
         }
         out.extend(std::iter::repeat_n(0, half - magnitude.len()));
         out.extend_from_slice(magnitude);
-    }
-    if !r.is_empty() {
-        bail!("malformed ECDSA signature: trailing data");
     }
     Ok(out)
 }
@@ -498,30 +332,126 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
     use super::*;
 
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn rsa_public_key(modulus: &[u8]) -> Vec<u8> {
+        pkcs1::RsaPublicKey {
+            modulus: UintRef::new(modulus).unwrap(),
+            public_exponent: UintRef::new(&[1, 0, 1]).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
     #[test]
-    fn oid_encoding_matches_the_known_bytes() {
+    fn spki_writers_give_the_standard_prefixes() {
+        let point = [4u8; 65];
+        let der = ec_spki(256, &point).unwrap();
         assert_eq!(
-            oid(oid::RSA_ENCRYPTION),
-            [
-                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01
-            ]
+            der[..26],
+            hex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
         );
-        assert_eq!(oid(oid::P384), [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]);
+        assert_eq!(der[26..], point);
+        let der = rsa_spki(&rsa_public_key(&[0xc5; 256])).unwrap();
+        assert_eq!(
+            der[..24],
+            hex("30820122300d06092a864886f70d01010105000382010f00")
+        );
     }
 
     #[test]
-    fn long_lengths_round_trip_through_the_reader() {
-        let content = vec![7u8; 300];
-        let der = tlv(tag::OCTET_STRING, &content);
-        assert_eq!(der.get(..4).unwrap(), [0x04, 0x82, 0x01, 0x2c]);
-        assert_eq!(whole(&der, tag::OCTET_STRING).unwrap(), content);
+    fn written_keys_read_back() {
+        let rsa = rsa_public_key(&[0xc5; 256]);
+        match parse_key(&rsa_spki(&rsa).unwrap()).unwrap() {
+            ParsedKey::RsaPublic { der, bits } => assert_eq!((der, bits), (rsa.clone(), 2048)),
+            other => panic!("{other:?}"),
+        }
+        let scalar = [[0u8; 2].as_slice(), &[7; 30]].concat();
+        let point = [4u8; 65];
+        let pkcs8 = ec_pkcs8(256, &scalar, Some(&point)).unwrap();
+        match parse_key(&pkcs8).unwrap() {
+            ParsedKey::EcPrivate { scalar: read, bits } => assert_eq!((read, bits), (scalar, 256)),
+            other => panic!("{other:?}"),
+        }
+        match parse_key(&ec_spki(384, &[4; 97]).unwrap()).unwrap() {
+            ParsedKey::EcPublic { point, bits } => assert_eq!((point.len(), bits), (97, 384)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn integers_get_a_sign_byte_only_when_needed() {
-        assert_eq!(unsigned_integer(&[0, 0x7f]), [2, 1, 0x7f]);
-        assert_eq!(unsigned_integer(&[0x80]), [2, 2, 0, 0x80]);
-        assert_eq!(unsigned_integer(&[0]), [2, 1, 0]);
+    fn trailing_bytes_and_ber_are_refused() {
+        let rsa = rsa_public_key(&[0xc5; 256]);
+        let spki = rsa_spki(&rsa).unwrap();
+        let mut trailing = spki.clone();
+        trailing.push(0);
+        assert!(parse_key(&trailing).is_err());
+        let mut truncated = rsa.clone();
+        truncated.pop();
+        assert!(parse_key(&truncated).is_err());
+        for bad in [
+            // A negative modulus.
+            "3006020180020103",
+            // A needless leading zero in the modulus.
+            "300702020005020103",
+            // A length in long form where the short form fits.
+            "308106020105020103",
+            // An indefinite length.
+            "30800201050201030000",
+        ] {
+            assert!(parse_key(&hex(bad)).is_err(), "{bad}");
+            assert!(parse_rsa_public(&hex(bad)).is_err(), "{bad}");
+        }
+        assert!(parse_rsa_public(&hex("3006020105020103")).is_ok());
+    }
+
+    #[test]
+    fn an_ec_key_naming_two_curves_is_refused() {
+        let sec1 = sec1::EcPrivateKey {
+            private_key: &[7; 48],
+            parameters: Some(sec1::EcParameters::NamedCurve(oid::P384)),
+            public_key: None,
+        }
+        .to_der()
+        .unwrap();
+        match parse_sec1(&sec1, None).unwrap() {
+            ParsedKey::EcPrivate { bits, .. } => assert_eq!(bits, 384),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_sec1(&sec1, Some(256)).is_err());
+        assert!(parse_sec1(&sec1, Some(384)).is_ok());
+        // A scalar longer than the curve.
+        assert!(
+            ec_pkcs8(256, &[7; 33], None)
+                .and_then(|d| parse_key(&d))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unsupported_curves_and_algorithms_are_named() {
+        // P-256K (secp256k1) in a SubjectPublicKeyInfo.
+        let der = spki(
+            oid::EC_PUBLIC_KEY,
+            AnyRef::from(&ObjectIdentifier::new_unwrap("1.3.132.0.10")),
+            &[4; 65],
+        )
+        .unwrap();
+        let error = parse_spki(&der).unwrap_err().to_string();
+        assert!(error.contains("curve psec does not support"), "{error}");
+        let der = spki(
+            ObjectIdentifier::new_unwrap("1.3.101.112"),
+            AnyRef::NULL,
+            &[1; 32],
+        )
+        .unwrap();
+        let error = parse_spki(&der).unwrap_err().to_string();
+        assert!(error.contains("neither RSA nor EC"), "{error}");
     }
 
     #[test]
@@ -530,7 +460,18 @@ mod tests {
         raw[0] = 0x80;
         raw[63] = 1;
         let der = ecdsa_raw_to_der(&raw).unwrap();
+        // r gets a sign byte, s is one byte.
+        assert_eq!(der[..5], [0x30, 0x26, 0x02, 0x21, 0x00]);
+        assert_eq!(der[der.len() - 3..], [0x02, 0x01, 0x01]);
         assert_eq!(ecdsa_der_to_raw(&der, 32).unwrap(), raw);
+        assert!(ecdsa_der_to_raw(&der, 31).is_err());
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert!(ecdsa_der_to_raw(&trailing, 32).is_err());
+        // Zero encodes as one zero byte and reads back as zeros.
+        let zero = ecdsa_raw_to_der(&[0; 64]).unwrap();
+        assert_eq!(zero, [0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00]);
+        assert_eq!(ecdsa_der_to_raw(&zero, 32).unwrap(), [0; 64]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Writes fuzz/seeds/dispatch_mbed/ (the opcode's wire code, then a
 //! request body encoded by psec-interface, naming the keys dispatch_mbed
-//! makes at start-up) and fuzz/seeds/import_mbed/ (a 2-byte big-endian
-//! length, protobuf `KeyAttributes`, key data; RSA DER taken from the
-//! pkcs11_der seeds). Existing files of the same name are replaced.
+//! makes at start-up) and fuzz/seeds/import_mbed/ and import_tpm/ (a
+//! 2-byte big-endian length, protobuf `KeyAttributes`, key data; RSA DER
+//! taken from the pkcs11_der seeds). Existing files of the same name are
+//! replaced.
 
 #[path = "../../common/mbed_keys.rs"]
 #[allow(dead_code, reason = "only dispatch_mbed makes the start-up keys")]
@@ -36,6 +37,9 @@ fn main() -> Result<(), Error> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds"));
     dispatch_seeds(&seeds.join("dispatch_mbed"))?;
     import_seeds(&seeds.join("import_mbed"), &seeds.join("pkcs11_der"))?;
+    // The same inputs: the TPM must take the public keys and refuse the
+    // rest cleanly.
+    import_seeds(&seeds.join("import_tpm"), &seeds.join("pkcs11_der"))?;
     Ok(())
 }
 

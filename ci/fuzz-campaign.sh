@@ -4,7 +4,7 @@
 # seeds plus whatever corpus earlier runs kept, and prints per target the
 # inputs executed, the coverage reached and any crash artifact. Exits
 # non-zero if a target crashed. Not part of ci/all.sh.
-# Usage: ci/fuzz-campaign.sh [SECONDS]
+# Usage: ci/fuzz-campaign.sh [SECONDS [TARGET...]] (no target: every one)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 seconds="${1:-600}"
 jobs=2
@@ -13,7 +13,11 @@ install_tool cargo-fuzz 0.13.2 cargo +nightly fuzz
 run fuzz/seed-corpus.sh
 # Build every target first, so the runs do not wait on each other's builds.
 run cargo +nightly fuzz build --fuzz-dir fuzz
-mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir fuzz)
+if [ "$#" -gt 1 ]; then
+    targets=("${@:2}")
+else
+    mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir fuzz)
+fi
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 # The targets keep their scratch files (a key store, a SoftHSM2 token) under

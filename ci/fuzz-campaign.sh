@@ -12,11 +12,11 @@ step "fuzz campaign, ${seconds}s per target, ${jobs} at a time"
 install_tool cargo-fuzz 0.13.2 cargo +nightly fuzz
 run fuzz/seed-corpus.sh
 # Build every target first, so the runs do not wait on each other's builds.
-run cargo +nightly fuzz build --fuzz-dir fuzz
+run cargo +nightly fuzz build --fuzz-dir "$PSEC_ROOT/fuzz"
 if [ "$#" -gt 1 ]; then
     targets=("${@:2}")
 else
-    mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir fuzz)
+    mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir "$PSEC_ROOT/fuzz")
 fi
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
@@ -27,7 +27,7 @@ export TMPDIR="$logs/tmp"
 
 fuzz_one() {
     local target="$1" status=0
-    cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- \
+    cargo +nightly fuzz run --fuzz-dir "$PSEC_ROOT/fuzz" "$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
         >"$logs/$target.log" 2>&1 || status=$?
     echo "$status" >"$logs/$target.status"

@@ -12,9 +12,12 @@ if ! rustup toolchain list | grep -q '^nightly'; then
     }
 fi
 install_tool cargo-fuzz 0.13.2 cargo +nightly fuzz
+# The fuzz directory is given absolute: some targets move into a directory
+# of their own (Mbed TLS keeps key files in the current one), and libFuzzer
+# must still find the corpus it writes to.
 # Start from the committed seeds (real inputs) plus any kept corpus.
 run fuzz/seed-corpus.sh
-for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
-    run cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- \
+for target in $(cargo +nightly fuzz list --fuzz-dir "$PSEC_ROOT/fuzz"); do
+    run cargo +nightly fuzz run --fuzz-dir "$PSEC_ROOT/fuzz" "$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1
 done

@@ -22,7 +22,7 @@ use psa_crypto::types::algorithm::{
 };
 use psa_crypto::types::key::{Attributes, EccFamily, Type};
 use psec_interface::operations::can_do_crypto::CheckType;
-use psec_provider::{CanDoCrypto, ProviderError, Result};
+use psec_provider::{CanDoCrypto, ProviderError, Result, mac_length};
 
 /// The hashes Mbed TLS computes, and so signs, MACs and pads with.
 const HASHES: [Hash; 11] = [
@@ -186,22 +186,15 @@ fn algorithm_supported(key_type: Type, alg: Algorithm, alg_needed: bool) -> Resu
 }
 
 fn mac_supported(key_type: Type, mac: Mac) -> bool {
-    let (full, length) = match mac {
-        Mac::FullLength(full) => (full, None),
-        Mac::Truncated {
-            mac_alg,
-            mac_length,
-        } => (mac_alg, Some(mac_length)),
-    };
-    let full_length = match (key_type, full) {
+    // Mbed TLS refuses MACs truncated below 4 bytes, as `mac_length` does.
+    let full_length = |full| match (key_type, full) {
         (Type::Hmac, FullLengthMac::Hmac { hash_alg }) if hash_supported(hash_alg) => {
-            hash_alg.hash_length()
+            Some(hash_alg.hash_length())
         }
-        (Type::Aes, FullLengthMac::Cmac) => 16,
-        _ => return false,
+        (Type::Aes, FullLengthMac::Cmac) => Some(16),
+        _ => None,
     };
-    // Mbed TLS refuses MACs truncated below 4 bytes.
-    length.is_none_or(|length| (4..=full_length).contains(&length))
+    mac_length(mac, full_length).is_some()
 }
 
 fn cipher_supported(key_type: Type, cipher: Cipher) -> bool {

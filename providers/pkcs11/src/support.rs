@@ -17,7 +17,7 @@ use psec_interface::psa_crypto::types::algorithm::{
     FullLengthMac, Hash, KeyAgreement, Mac, RawKeyAgreement, SignHash,
 };
 use psec_interface::psa_crypto::types::key::{Attributes, EccFamily, Type};
-use psec_provider::{CanDoCrypto, ProviderError, Result};
+use psec_provider::{CanDoCrypto, ProviderError, Result, mac_length};
 
 /// RSA key sizes this provider takes, whole bytes; the token may allow
 /// fewer.
@@ -117,22 +117,15 @@ pub(crate) fn gcm_tag_length(aead: Aead) -> Option<usize> {
 /// The full-length HMAC hash and the MAC length of `mac`, if it is an
 /// HMAC this provider does.
 pub(crate) fn hmac_of(mac: Mac) -> Option<(Hash, usize)> {
-    let (full, length) = match mac {
-        Mac::FullLength(full) => (full, None),
-        Mac::Truncated {
-            mac_alg,
-            mac_length,
-        } => (mac_alg, Some(mac_length)),
+    let full_length = |full| match full {
+        FullLengthMac::Hmac { hash_alg } if hmac_mechanism(hash_alg).is_some() => {
+            Some(hash_alg.hash_length())
+        }
+        _ => None,
     };
-    let FullLengthMac::Hmac { hash_alg } = full else {
-        return None;
-    };
-    hmac_mechanism(hash_alg)?;
-    let full_length = hash_alg.hash_length();
-    match length {
-        None => Some((hash_alg, full_length)),
-        Some(length) if (4..=full_length).contains(&length) => Some((hash_alg, length)),
-        Some(_) => None,
+    match mac_length(mac, full_length)? {
+        (FullLengthMac::Hmac { hash_alg }, length) => Some((hash_alg, length)),
+        _ => None,
     }
 }
 

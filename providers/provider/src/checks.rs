@@ -2,7 +2,7 @@
 //! on the size of a random request.
 
 use crate::ProviderError;
-use psec_interface::psa_crypto::types::algorithm::Algorithm;
+use psec_interface::psa_crypto::types::algorithm::{Algorithm, FullLengthMac, Mac};
 use psec_interface::psa_crypto::types::key::Attributes;
 
 /// Refuses to generate a key of a public key type (`RsaPublicKey`,
@@ -46,6 +46,30 @@ pub fn check_random_size(asked: usize, most: usize) -> Result<(), ProviderError>
         )));
     }
     Ok(())
+}
+
+/// The full-length MAC `mac` is built on, and the length of the MAC it
+/// asks for (its own if truncated, else the full one), given the full
+/// length of each MAC the provider does (`None`: not done). `None` as well
+/// for a MAC truncated below 4 bytes (PSA's minimum, which Mbed TLS
+/// enforces) or beyond its full length.
+pub fn mac_length(
+    mac: Mac,
+    full_length: impl FnOnce(FullLengthMac) -> Option<usize>,
+) -> Option<(FullLengthMac, usize)> {
+    let (full, truncated) = match mac {
+        Mac::FullLength(full) => (full, None),
+        Mac::Truncated {
+            mac_alg,
+            mac_length,
+        } => (mac_alg, Some(mac_length)),
+    };
+    let longest = full_length(full)?;
+    match truncated {
+        None => Some((full, longest)),
+        Some(length) if (4..=longest).contains(&length) => Some((full, length)),
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +154,28 @@ mod tests {
         assert_eq!(
             check_random_size(17, 16).err().map(|e| e.status()),
             Some(ResponseStatus::PsaErrorInvalidArgument)
+        );
+    }
+
+    #[test]
+    fn a_mac_is_its_full_length_or_a_truncation_from_4_bytes_to_it() {
+        use psec_interface::psa_crypto::types::algorithm::Hash;
+        let hmac = FullLengthMac::Hmac {
+            hash_alg: Hash::Sha256,
+        };
+        let known = |full: FullLengthMac| (full == hmac).then_some(32);
+        let truncated = |mac_length| Mac::Truncated {
+            mac_alg: hmac,
+            mac_length,
+        };
+        assert_eq!(mac_length(Mac::FullLength(hmac), known), Some((hmac, 32)));
+        assert_eq!(mac_length(truncated(4), known), Some((hmac, 4)));
+        assert_eq!(mac_length(truncated(32), known), Some((hmac, 32)));
+        assert_eq!(mac_length(truncated(3), known), None);
+        assert_eq!(mac_length(truncated(33), known), None);
+        assert_eq!(
+            mac_length(Mac::FullLength(FullLengthMac::Cmac), known),
+            None
         );
     }
 }

@@ -58,7 +58,7 @@ pub use capabilities::{
     Aead, AsymmetricEncryption, AsymmetricSigning, Attestation, CanDoCrypto, Cipher, Hashing,
     KeyAgreement, KeyExport, KeyManagement, Mac, Provider, Random, execute, supported_opcodes,
 };
-pub use checks::{check_generatable, check_policy_fits, check_random_size};
+pub use checks::{check_generatable, check_policy_fits, check_random_size, mac_length};
 pub use crypto_capability::can_do_crypto;
 pub use error::ProviderError;
 pub use key_store::{Application, KeyIdentity, KeyInfo, KeyState, KeyStore, KeyStoreError};

@@ -186,6 +186,23 @@ impl Signer {
     }
 }
 
+/// A fixed moment (2027-01-15) for validations that must not depend on
+/// the clock: fuzzing, committed seeds.
+pub const FIXED_NOW: u64 = 1_800_000_000;
+
+/// One authority of each kind psec verifies, with fixed keys and kids, all
+/// of trust domain `example.org`: what the `jwt_svid` fuzz target trusts
+/// and its seeds are signed with.
+pub fn sample_authorities() -> Vec<Signer> {
+    vec![
+        Signer::es256("es256", "sample es256"),
+        Signer::es384("es384", "sample es384"),
+        Signer::rs256("rs256", 0),
+        Signer::rs384("rs384", 1),
+        Signer::ps256("ps256", 1),
+    ]
+}
+
 /// A token with any header and claims and the given signature bytes
 /// (`alg: none` tokens, forged signatures).
 pub fn unsigned(header: &Value, claims: &Value, signature: &[u8]) -> String {

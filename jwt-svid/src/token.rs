@@ -508,6 +508,37 @@ mod tests {
         );
     }
 
+    /// Writes the `jwt_svid` fuzz target's seeds into
+    /// `$PSEC_WRITE_FUZZ_SEEDS` (fuzz/seeds/jwt_svid): one valid token per
+    /// sample authority at [`crate::testing::FIXED_NOW`], and the bundle.
+    #[test]
+    #[ignore = "writes files; run by hand to remake the fuzz seeds"]
+    fn write_fuzz_seeds() {
+        use crate::testing::{FIXED_NOW, sample_authorities};
+        let dir = std::path::PathBuf::from(std::env::var("PSEC_WRITE_FUZZ_SEEDS").unwrap());
+        let signers = sample_authorities();
+        let b = bundles(&signers);
+        let at = UNIX_EPOCH + Duration::from_secs(FIXED_NOW);
+        for s in &signers {
+            let token = s.sign(
+                &s.header(),
+                &json!({ "sub": WEB, "aud": ["parsec"], "iat": FIXED_NOW - 60, "exp": FIXED_NOW + 3600 }),
+            );
+            assert!(
+                Validator::default()
+                    .validate(token.as_bytes(), &b, at)
+                    .is_ok()
+            );
+            std::fs::write(dir.join(format!("{}.jwt", s.alg().to_lowercase())), token).unwrap();
+        }
+        let refs: Vec<&Signer> = signers.iter().collect();
+        std::fs::write(
+            dir.join("bundle.json"),
+            bundle_set(&[("example.org", &refs)]),
+        )
+        .unwrap();
+    }
+
     #[test]
     fn the_audience_and_leeway_can_be_set() {
         let s = Signer::es256("k", "k");

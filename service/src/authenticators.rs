@@ -294,3 +294,73 @@ mod tests {
         );
     }
 }
+
+/// What authenticating one request costs, JWT-SVID beside Unix peer
+/// credentials. Figures, not pass or fail: run in release with
+/// `cargo test --release -p psec-service --lib -- --ignored --nocapture authentication_cost`.
+#[cfg(all(test, feature = "jwt-svid"))]
+mod cost {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+    use super::*;
+    use psec_jwt_svid::testing::{Signer, bundle_set};
+    use std::time::Instant;
+
+    fn per_call(what: &str, n: u32, mut f: impl FnMut()) {
+        f();
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        println!("{what:<36} {micros:>10.2} µs per request");
+    }
+
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn authentication_cost() {
+        let signers = [
+            Signer::es256("es256", "cost"),
+            Signer::es384("es384", "cost"),
+            Signer::rs256("rs256", 0),
+            Signer::ps256("ps256", 1),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundles.json");
+        let refs: Vec<&Signer> = signers.iter().collect();
+        std::fs::write(&path, bundle_set(&[("example.org", &refs)])).unwrap();
+        let auth = Authenticators::from_config(&[
+            AuthenticatorConfig {
+                auth_type: config::AuthType::JwtSvid,
+                admins: vec![],
+                workload_endpoint: None,
+                jwt_bundle_path: Some(path),
+            },
+            AuthenticatorConfig {
+                auth_type: config::AuthType::UnixPeerCredentials,
+                admins: vec![],
+                workload_endpoint: None,
+                jwt_bundle_path: None,
+            },
+        ])
+        .unwrap();
+        let peer = Some(PeerCredentials {
+            uid: 1000,
+            gid: 1000,
+        });
+        let uid = AuthBuffer::new(1000u32.to_le_bytes().to_vec());
+        per_call("UnixPeerCredentials", 1_000_000, || {
+            auth.authenticate(AuthType::UnixPeerCredentials, &uid, peer)
+                .unwrap();
+        });
+        for s in &signers {
+            let token = AuthBuffer::new(
+                s.mint("spiffe://example.org/ns/prod/sa/web", &["parsec"])
+                    .into_bytes(),
+            );
+            per_call(&format!("JwtSvid {}", s.alg()), 2_000, || {
+                auth.authenticate(AuthType::JwtSvid, &token, None).unwrap();
+            });
+        }
+    }
+}

@@ -25,12 +25,14 @@
 //! ```
 
 mod bundle;
+mod cache;
 mod spiffe_id;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod token;
 
 pub use bundle::{JwtBundles, MIN_RSA_BITS};
+pub use cache::ValidatedCache;
 pub use spiffe_id::{MAX_LEN as MAX_SPIFFE_ID_LEN, SpiffeId};
 pub use token::{Alg, DEFAULT_LEEWAY, PARSEC_AUDIENCE, Validator};
 

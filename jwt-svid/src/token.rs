@@ -128,6 +128,18 @@ impl Validator {
         bundles: &JwtBundles,
         now: SystemTime,
     ) -> Result<SpiffeId, Error> {
+        self.validate_with_expiry(token, bundles, now)
+            .map(|(id, _)| id)
+    }
+
+    /// [`Validator::validate`], also giving the token's `exp` (seconds
+    /// since 1970).
+    pub fn validate_with_expiry(
+        &self,
+        token: &[u8],
+        bundles: &JwtBundles,
+        now: SystemTime,
+    ) -> Result<(SpiffeId, f64), Error> {
         let mut parts = token.split(|&b| b == b'.');
         let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -195,7 +207,13 @@ impl Validator {
         if !audience_ok {
             return Err(Error::WrongAudience);
         }
-        Ok(id)
+        Ok((id, exp))
+    }
+
+    /// Whether a token expiring at `exp` is still valid at `now`.
+    pub(crate) fn unexpired(&self, exp: f64, now: SystemTime) -> bool {
+        now.duration_since(UNIX_EPOCH)
+            .is_ok_and(|now| now.as_secs_f64() < exp + self.leeway.as_secs_f64())
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::AuthError;
 use psec_interface::ResponseStatus;
-use psec_jwt_svid::{JwtBundles, Validator};
+use psec_jwt_svid::{JwtBundles, ValidatedCache, Validator};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,11 +23,16 @@ const MAX_BUNDLE_FILE: u64 = 4 * 1024 * 1024;
 /// How often the bundle file is looked at for a change.
 const RECHECK: Duration = Duration::from_secs(1);
 
+/// How many validated tokens are remembered (one per workload that talks
+/// to this psecd is what counts).
+const CACHE_CAPACITY: usize = 4096;
+
 /// The JWT-SVID authenticator of one `[authenticator]` table.
 #[derive(Debug)]
 pub(crate) struct JwtSvid {
     source: Source,
     validator: Validator,
+    cache: ValidatedCache,
 }
 
 #[derive(Debug)]
@@ -47,6 +52,9 @@ struct BundleFile {
 #[derive(Debug)]
 struct FileState {
     bundles: Arc<JwtBundles>,
+    /// Counts the bundle sets read, so that the cache forgets tokens
+    /// validated against an older one.
+    generation: u64,
     stamp: Option<Stamp>,
     checked: Instant,
 }
@@ -90,6 +98,7 @@ impl JwtSvid {
                     path: path.to_path_buf(),
                     state: Mutex::new(FileState {
                         bundles: Arc::new(bundles),
+                        generation: 0,
                         stamp: Some(stamp),
                         checked: Instant::now(),
                     }),
@@ -117,13 +126,14 @@ impl JwtSvid {
         Ok(JwtSvid {
             source,
             validator: Validator::default(),
+            cache: ValidatedCache::new(CACHE_CAPACITY),
         })
     }
 
     /// The SPIFFE ID of a valid token. A refusal is logged with its reason,
     /// never with the token.
     pub(crate) fn authenticate(&self, token: &[u8]) -> Result<String, AuthError> {
-        let bundles = match &self.source {
+        let (bundles, generation) = match &self.source {
             Source::File(file) => file.current(),
             Source::NoClient { endpoint } => {
                 log::warn!(
@@ -133,7 +143,11 @@ impl JwtSvid {
                 return Err(ResponseStatus::AuthenticationError);
             }
         };
-        match self.validator.validate(token, &bundles, SystemTime::now()) {
+        let now = SystemTime::now();
+        match self
+            .cache
+            .validate(&self.validator, token, &bundles, generation, now)
+        {
             Ok(id) => Ok(id.to_string()),
             Err(error) => {
                 log::warn!("JWT-SVID refused: {error}");
@@ -144,8 +158,9 @@ impl JwtSvid {
 }
 
 impl BundleFile {
-    /// The bundles, read again first if the file changed.
-    fn current(&self) -> Arc<JwtBundles> {
+    /// The bundles and their generation, read again first if the file
+    /// changed.
+    fn current(&self) -> (Arc<JwtBundles>, u64) {
         let mut state = match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -163,6 +178,7 @@ impl BundleFile {
                             bundles.authority_count()
                         );
                         state.bundles = Arc::new(bundles);
+                        state.generation += 1;
                     }
                     Err(error) => {
                         log::error!("{error}; keeping the JWT bundles read before")
@@ -170,7 +186,7 @@ impl BundleFile {
                 }
             }
         }
-        Arc::clone(&state.bundles)
+        (Arc::clone(&state.bundles), state.generation)
     }
 }
 

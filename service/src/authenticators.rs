@@ -3,6 +3,9 @@
 //! Several may be enabled at once (Parsec allows one); the auth type in the
 //! request header picks which one reads the request's auth bytes.
 
+#[cfg(feature = "jwt-svid")]
+mod jwt_svid;
+
 use crate::config::{self, AuthenticatorConfig};
 use psec_interface::operations::list_authenticators::AuthenticatorInfo;
 use psec_interface::{AuthBuffer, AuthType, ResponseStatus};
@@ -23,6 +26,9 @@ pub(crate) struct PeerCredentials {
 struct Enabled {
     auth_type: AuthType,
     admins: Vec<String>,
+    /// The JWT-SVID authenticator, for `JwtSvid`.
+    #[cfg(feature = "jwt-svid")]
+    jwt_svid: Option<std::sync::Arc<jwt_svid::JwtSvid>>,
 }
 
 /// The enabled authenticators, in configuration order.
@@ -35,27 +41,51 @@ pub(crate) struct Authenticators {
 pub(crate) type AuthError = ResponseStatus;
 
 impl Authenticators {
-    /// The authenticators of the configuration. JWT-SVID is refused with a
-    /// clear error: psec does not implement it yet.
+    /// The authenticators of the configuration. A JwtSvid table reads its
+    /// bundle file here; without the `jwt-svid` feature it is an error.
     pub(crate) fn from_config(configs: &[AuthenticatorConfig]) -> Result<Self, String> {
         let enabled = configs
             .iter()
             .map(|c| {
+                if c.auth_type != config::AuthType::JwtSvid
+                    && (c.workload_endpoint.is_some() || c.jwt_bundle_path.is_some())
+                {
+                    // Parsec ignores what another auth type does not use.
+                    log::warn!(
+                        "[authenticator] auth_type = \"{:?}\": workload_endpoint and \
+                         jwt_bundle_path are for auth_type = \"JwtSvid\"; ignored",
+                        c.auth_type
+                    );
+                }
                 let auth_type = match c.auth_type {
                     config::AuthType::Direct => AuthType::Direct,
                     config::AuthType::UnixPeerCredentials => AuthType::UnixPeerCredentials,
-                    config::AuthType::JwtSvid => {
-                        return Err("[authenticator] auth_type = \"JwtSvid\" is not supported by psec yet; \
-                                    valid: \"Direct\", \"UnixPeerCredentials\""
-                            .to_string());
-                    }
+                    config::AuthType::JwtSvid => AuthType::JwtSvid,
                 };
                 Ok(Enabled {
                     auth_type,
                     admins: c.admins.iter().map(|a| a.name.clone()).collect(),
+                    #[cfg(feature = "jwt-svid")]
+                    jwt_svid: match c.auth_type {
+                        config::AuthType::JwtSvid => {
+                            Some(std::sync::Arc::new(jwt_svid::JwtSvid::new(
+                                c.workload_endpoint.as_deref(),
+                                c.jwt_bundle_path.as_deref(),
+                            )?))
+                        }
+                        _ => None,
+                    },
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, String>>()?;
+        #[cfg(not(feature = "jwt-svid"))]
+        if enabled.iter().any(|e| e.auth_type == AuthType::JwtSvid) {
+            return Err(
+                "[authenticator] auth_type = \"JwtSvid\" is not compiled into this \
+                        build; rebuild psecd with --features jwt-svid"
+                    .to_string(),
+            );
+        }
         Ok(Authenticators { enabled })
     }
 
@@ -71,14 +101,21 @@ impl Authenticators {
         if auth_type == AuthType::NoAuth {
             return Ok(None);
         }
-        if !self.enabled.iter().any(|e| e.auth_type == auth_type) {
+        let Some(enabled) = self.enabled.iter().find(|e| e.auth_type == auth_type) else {
             return Err(ResponseStatus::AuthenticatorNotRegistered);
-        }
+        };
         let name = match auth_type {
             AuthType::Direct => direct(auth)?,
             AuthType::UnixPeerCredentials => unix_peer(auth, peer)?,
+            #[cfg(feature = "jwt-svid")]
+            AuthType::JwtSvid => match &enabled.jwt_svid {
+                Some(jwt_svid) => jwt_svid.authenticate(auth.bytes())?,
+                None => return Err(ResponseStatus::AuthenticatorNotRegistered),
+            },
             _ => return Err(ResponseStatus::AuthenticatorNotRegistered),
         };
+        #[cfg(not(feature = "jwt-svid"))]
+        let _ = enabled;
         Ok(Some(Application::new(auth_type, name)))
     }
 
@@ -108,6 +145,10 @@ impl Authenticators {
                     }
                     AuthType::UnixPeerCredentials => {
                         "Unix peer credentials authenticator: the application is the client's UID"
+                    }
+                    AuthType::JwtSvid => {
+                        "JWT-SVID authenticator: the application is the SPIFFE ID of a JWT-SVID \
+                         checked against its trust domain's JWT bundle"
                     }
                     _ => "authenticator",
                 }
@@ -160,6 +201,7 @@ mod tests {
                 })
                 .collect(),
             workload_endpoint: None,
+            jwt_bundle_path: None,
         };
         Authenticators::from_config(&[
             config(config::AuthType::UnixPeerCredentials, &["0"]),
@@ -224,6 +266,7 @@ mod tests {
             auth_type: config::AuthType::Direct,
             admins: vec![],
             workload_endpoint: None,
+            jwt_bundle_path: None,
         }])
         .unwrap();
         let result = direct_only.authenticate(
@@ -249,5 +292,90 @@ mod tests {
             both().authenticate(AuthType::NoAuth, &AuthBuffer::default(), None),
             Ok(None)
         );
+    }
+}
+
+/// What authenticating one request costs, JWT-SVID beside Unix peer
+/// credentials. Figures, not pass or fail: run in release with
+/// `cargo test --release -p psec-service --lib -- --ignored --nocapture authentication_cost`.
+#[cfg(all(test, feature = "jwt-svid"))]
+mod cost {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+    use super::*;
+    use psec_jwt_svid::testing::{Signer, bundle_set};
+    use std::time::Instant;
+
+    fn per_call(what: &str, n: u32, mut f: impl FnMut()) {
+        f();
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        println!("{what:<36} {micros:>10.2} µs per request");
+    }
+
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn authentication_cost() {
+        let signers = [
+            Signer::es256("es256", "cost"),
+            Signer::es384("es384", "cost"),
+            Signer::rs256("rs256", 0),
+            Signer::ps256("ps256", 1),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundles.json");
+        let refs: Vec<&Signer> = signers.iter().collect();
+        std::fs::write(&path, bundle_set(&[("example.org", &refs)])).unwrap();
+        let auth = Authenticators::from_config(&[
+            AuthenticatorConfig {
+                auth_type: config::AuthType::JwtSvid,
+                admins: vec![],
+                workload_endpoint: None,
+                jwt_bundle_path: Some(path),
+            },
+            AuthenticatorConfig {
+                auth_type: config::AuthType::UnixPeerCredentials,
+                admins: vec![],
+                workload_endpoint: None,
+                jwt_bundle_path: None,
+            },
+        ])
+        .unwrap();
+        let peer = Some(PeerCredentials {
+            uid: 1000,
+            gid: 1000,
+        });
+        let uid = AuthBuffer::new(1000u32.to_le_bytes().to_vec());
+        per_call("UnixPeerCredentials", 1_000_000, || {
+            auth.authenticate(AuthType::UnixPeerCredentials, &uid, peer)
+                .unwrap();
+        });
+        let bundles =
+            psec_jwt_svid::JwtBundles::from_json(bundle_set(&[("example.org", &refs)]).as_bytes())
+                .unwrap();
+        let validator = psec_jwt_svid::Validator::default();
+        for s in &signers {
+            let text = s.mint("spiffe://example.org/ns/prod/sa/web", &["parsec"]);
+            per_call(
+                &format!("JwtSvid {}, full validation", s.alg()),
+                2_000,
+                || {
+                    validator
+                        .validate(text.as_bytes(), &bundles, std::time::SystemTime::now())
+                        .unwrap();
+                },
+            );
+            let token = AuthBuffer::new(text.into_bytes());
+            per_call(
+                &format!("JwtSvid {}, token seen before", s.alg()),
+                200_000,
+                || {
+                    auth.authenticate(AuthType::JwtSvid, &token, None).unwrap();
+                },
+            );
+        }
     }
 }

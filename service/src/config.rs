@@ -170,7 +170,7 @@ pub enum AuthType {
     Direct,
     /// The application is the client's Unix UID, checked with SO_PEERCRED.
     UnixPeerCredentials,
-    /// SPIFFE JWT-SVIDs (not supported by psec yet).
+    /// The application is the SPIFFE ID of a JWT-SVID (feature `jwt-svid`).
     JwtSvid,
 }
 
@@ -191,8 +191,14 @@ pub struct AuthenticatorConfig {
     /// Applications allowed to call ListClients and DeleteClient.
     #[serde(default)]
     pub admins: Vec<Admin>,
-    /// JwtSvid only: the SPIFFE workload API endpoint.
+    /// JwtSvid only: the SPIFFE Workload API endpoint
+    /// (`unix:///run/spire/sockets/agent.sock`). Accepted as in Parsec;
+    /// psecd has no Workload API client yet (see `jwt_bundle_path`).
     pub workload_endpoint: Option<String>,
+    /// JwtSvid only, a psec extension: a file of JWT bundles (a JSON
+    /// object mapping each trust domain to its JWKS) to validate tokens
+    /// against, read again when it changes.
+    pub jwt_bundle_path: Option<PathBuf>,
 }
 
 /// Key info store kinds.
@@ -510,11 +516,13 @@ impl Config {
                     auth_type: AuthType::UnixPeerCredentials,
                     admins: Vec::new(),
                     workload_endpoint: None,
+                    jwt_bundle_path: None,
                 },
                 AuthenticatorConfig {
                     auth_type: AuthType::Direct,
                     admins: Vec::new(),
                     workload_endpoint: None,
+                    jwt_bundle_path: None,
                 },
             ]),
             key_manager: vec![KeyManagerConfig {

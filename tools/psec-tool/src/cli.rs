@@ -62,6 +62,12 @@ pub(crate) struct Cli {
     )]
     pub(crate) app_name: String,
 
+    /// Authenticate with the JWT-SVID in this file (surrounding whitespace
+    /// ignored) instead of the service's first authenticator. For services
+    /// with the JwtSvid authenticator; the token is never printed.
+    #[arg(long, global = true, env = "PSEC_JWT_SVID_FILE", value_name = "PATH")]
+    pub(crate) jwt_svid_file: Option<PathBuf>,
+
     /// How list and info commands print: a table for people, JSON for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,

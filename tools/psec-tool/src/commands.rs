@@ -443,11 +443,14 @@ impl<'a> Session<'a> {
     /// Picks the provider (-p, checked against the service's list, or the
     /// first) and the authentication.
     fn ready(&self) -> Result<Ready<'a>> {
-        let client = self
-            .naked
-            .clone()
-            .select_defaults(Some(self.cli.app_name.clone()))
-            .map_err(|e| explain(e, self.subject()))?;
+        let client = match &self.cli.jwt_svid_file {
+            Some(path) => self.with_jwt_svid(path)?,
+            None => self
+                .naked
+                .clone()
+                .select_defaults(Some(self.cli.app_name.clone()))
+                .map_err(|e| explain(e, self.subject()))?,
+        };
         let client = match self.cli.provider {
             Some(provider) => {
                 let providers = client
@@ -479,6 +482,31 @@ impl<'a> Session<'a> {
             cli: self.cli,
             client,
             provider,
+        })
+    }
+
+    /// The client with the JWT-SVID read from `path` and the service's
+    /// first provider (a `-p` provider replaces it afterwards).
+    fn with_jwt_svid(&self, path: &std::path::Path) -> Result<BasicClient> {
+        let text = std::fs::read(path)
+            .map_err(|e| usage(format!("--jwt-svid-file {}: {e}", path.display())))?;
+        let token = text.trim_ascii();
+        if token.is_empty() {
+            return Err(usage(format!(
+                "--jwt-svid-file {}: the file is empty",
+                path.display()
+            )));
+        }
+        let auth = psec_client::Authentication::jwt_svid(token.into())
+            .map_err(|e| usage(format!("--jwt-svid-file {}: {e}", path.display())))?;
+        let providers = self
+            .naked
+            .list_providers()
+            .map_err(|e| explain(e, self.subject()))?;
+        let client = self.naked.clone().with_auth(auth);
+        Ok(match providers.iter().find(|p| p.id != ProviderId::Core) {
+            Some(first) => client.with_provider(first.id),
+            None => client,
         })
     }
 

@@ -177,6 +177,7 @@ pub fn psec_command() -> Command {
     command
         .env_remove("PARSEC_SERVICE_ENDPOINT")
         .env_remove("PSEC_APP_NAME")
+        .env_remove("PSEC_JWT_SVID_FILE")
         .stdin(Stdio::null());
     command
 }

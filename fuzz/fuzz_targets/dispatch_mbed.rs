@@ -15,17 +15,16 @@
 
 #[path = "../common/mbed_keys.rs"]
 mod mbed_keys;
+#[path = "../common/mbed_provider.rs"]
+mod mbed_provider;
 
 use libfuzzer_sys::fuzz_target;
 use psec_interface::operations::{psa_destroy_key, psa_generate_key};
 use psec_interface::{AuthType, Body, NativeOperation, Opcode};
 use psec_provider::testing::InMemoryKeyStoreForTests;
 use psec_provider::{Application, KeyStore, Provider};
-use psec_provider_mbed_crypto::MbedCryptoSettings;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-
-const PROVIDER: &str = "mbed-crypto-provider";
 
 struct Fixture {
     provider: Arc<dyn Provider>,
@@ -38,18 +37,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("psec-fuzz-dispatch-mbed-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a key directory");
-        std::env::set_current_dir(&dir).expect("moving into the key directory");
-        let store = Arc::new(InMemoryKeyStoreForTests::default());
-        let provider = psec_provider_mbed_crypto::build(
-            PROVIDER.to_owned(),
-            store.clone(),
-            MbedCryptoSettings::default(),
-        )
-        .expect("the Mbed Crypto provider starts");
+        let (provider, store, dir) = mbed_provider::start("dispatch-mbed");
         let app = Application::new(AuthType::Direct, mbed_keys::APPLICATION);
         for (name, _) in mbed_keys::startup_keys() {
             generate(provider.as_ref(), &app, name);
@@ -124,7 +112,10 @@ fuzz_target!(|data: &[u8]| {
             generate(fixture.provider.as_ref(), &fixture.app, &name);
         }
     }
-    let unfinished = fixture.store.unfinished(PROVIDER).expect("the store reads");
+    let unfinished = fixture
+        .store
+        .unfinished(mbed_provider::PROVIDER)
+        .expect("the store reads");
     assert!(unfinished.is_empty(), "left unfinished: {unfinished:?}");
     // One PSA key file per stored key: no backend key outlives its row.
     let keys = fixture

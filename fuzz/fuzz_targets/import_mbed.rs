@@ -13,18 +13,16 @@
 //! if there is more than one.
 #![no_main]
 
+#[path = "../common/import.rs"]
+mod import;
+#[path = "../common/mbed_provider.rs"]
+mod mbed_provider;
+
 use libfuzzer_sys::fuzz_target;
-use psec_interface::AuthType;
-use psec_interface::operations::{
-    decode_key_attributes, psa_destroy_key, psa_export_public_key, psa_import_key,
-};
+use psec_provider::Provider;
 use psec_provider::testing::InMemoryKeyStoreForTests;
-use psec_provider::{Application, KeyStore, Provider};
-use psec_provider_mbed_crypto::MbedCryptoSettings;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-
-const PROVIDER: &str = "mbed-crypto-provider";
 
 struct Fixture {
     provider: Arc<dyn Provider>,
@@ -36,18 +34,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("psec-fuzz-import-mbed-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a key directory");
-        std::env::set_current_dir(&dir).expect("moving into the key directory");
-        let store = Arc::new(InMemoryKeyStoreForTests::default());
-        let provider = psec_provider_mbed_crypto::build(
-            PROVIDER.to_owned(),
-            store.clone(),
-            MbedCryptoSettings::default(),
-        )
-        .expect("the Mbed Crypto provider starts");
+        let (provider, store, dir) = mbed_provider::start("import-mbed");
         Fixture {
             provider,
             store,
@@ -57,14 +44,7 @@ fn fixture() -> &'static Fixture {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((length, rest)) = data.split_first_chunk::<2>() else {
-        return;
-    };
-    let Some((attributes, key_data)) = rest.split_at_checked(u16::from_be_bytes(*length).into())
-    else {
-        return;
-    };
-    let Ok(attributes) = decode_key_attributes(attributes) else {
+    let Some((attributes, key_data)) = import::parse(data) else {
         return;
     };
     let fixture = fixture();
@@ -72,28 +52,9 @@ fuzz_target!(|data: &[u8]| {
         .provider
         .key_management()
         .expect("the provider manages keys");
-    let app = Application::new(AuthType::Direct, "fuzz");
-    let import = psa_import_key::Operation {
-        key_name: "key".to_owned(),
-        attributes,
-        data: key_data.to_vec().into(),
-    };
-    if keys.import_key(&app, import).is_ok() {
-        let export = psa_export_public_key::Operation {
-            key_name: "key".to_owned(),
-        };
-        // Symmetric keys have no public part: an error is fine.
-        let _ = keys.export_public_key(&app, export);
-        let destroy = psa_destroy_key::Operation {
-            key_name: "key".to_owned(),
-        };
-        keys.destroy_key(&app, destroy)
-            .expect("an imported key is destroyed");
-    }
-    let unfinished = fixture.store.unfinished(PROVIDER).expect("the store reads");
-    assert!(unfinished.is_empty(), "left unfinished: {unfinished:?}");
-    let left = fixture.store.keys_of(&app).expect("the store reads");
-    assert!(left.is_empty(), "left in the store: {left:?}");
+    // Symmetric keys have no public part: its export may fail.
+    import::round(keys, attributes, key_data, false);
+    import::assert_nothing_left(&fixture.store, mbed_provider::PROVIDER);
     let files = std::fs::read_dir(&fixture.dir)
         .expect("the key directory reads")
         .count();

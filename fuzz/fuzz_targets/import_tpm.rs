@@ -15,31 +15,23 @@
 //! psec-test-support) when it starts.
 #![no_main]
 
+#[path = "../common/import.rs"]
+mod import;
+#[path = "../common/p256.rs"]
+mod p256;
+
 use libfuzzer_sys::fuzz_target;
-use psec_interface::AuthType;
-use psec_interface::operations::{
-    decode_key_attributes, psa_destroy_key, psa_export_public_key, psa_import_key,
-};
 use psec_interface::psa_crypto::types::algorithm::Algorithm;
 use psec_interface::psa_crypto::types::key::{
     Attributes, EccFamily, Lifetime, Policy, Type, UsageFlags,
 };
+use psec_provider::Provider;
 use psec_provider::testing::InMemoryKeyStoreForTests;
-use psec_provider::{Application, KeyStore, Provider};
 use psec_provider_tpm::TpmSettings;
 use psec_test_support::Swtpm;
 use std::sync::{Arc, OnceLock};
 
 const PROVIDER: &str = "tpm-provider";
-
-/// The P-256 base point, uncompressed: a public key every TPM loads.
-const P256_G: [u8; 65] = [
-    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40,
-    0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2,
-    0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e,
-    0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51,
-    0xf5,
-];
 
 struct Fixture {
     provider: Arc<dyn Provider>,
@@ -81,14 +73,7 @@ fn p256_public() -> Attributes {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((length, rest)) = data.split_first_chunk::<2>() else {
-        return;
-    };
-    let Some((attributes, key_data)) = rest.split_at_checked(u16::from_be_bytes(*length).into())
-    else {
-        return;
-    };
-    let Ok(attributes) = decode_key_attributes(attributes) else {
+    let Some((attributes, key_data)) = import::parse(data) else {
         return;
     };
     let fixture = fixture();
@@ -96,40 +81,14 @@ fuzz_target!(|data: &[u8]| {
         .provider
         .key_management()
         .expect("the provider manages keys");
-    let app = Application::new(AuthType::Direct, "fuzz");
-    let import = |name: &str, attributes, data: &[u8]| {
-        keys.import_key(
-            &app,
-            psa_import_key::Operation {
-                key_name: name.to_owned(),
-                attributes,
-                data: data.to_vec().into(),
-            },
-        )
-    };
-    let destroy = |name: &str| {
-        keys.destroy_key(
-            &app,
-            psa_destroy_key::Operation {
-                key_name: name.to_owned(),
-            },
-        )
-    };
-    if import("key", attributes, key_data).is_ok() {
-        let export = psa_export_public_key::Operation {
-            key_name: "key".to_owned(),
-        };
-        keys.export_public_key(&app, export)
-            .expect("an imported public key exports");
-        destroy("key").expect("an imported key is destroyed");
-    }
+    // The TPM imports public keys only: one that imports exports.
+    import::round(keys, attributes, key_data, true);
     // The TPM loads what it imports to check it: a load left behind would
     // take one of swtpm's three transient slots, and the third would make
     // this import fail.
-    import("probe", p256_public(), &P256_G).expect("the TPM still loads a key");
-    destroy("probe").expect("the probe key is destroyed");
-    let unfinished = fixture.store.unfinished(PROVIDER).expect("the store reads");
-    assert!(unfinished.is_empty(), "left unfinished: {unfinished:?}");
-    let left = fixture.store.keys_of(&app).expect("the store reads");
-    assert!(left.is_empty(), "left in the store: {left:?}");
+    let app = import::app();
+    import::import(keys, &app, "probe", p256_public(), &p256::P256_G)
+        .expect("the TPM still loads a key");
+    import::destroy(keys, &app, "probe").expect("the probe key is destroyed");
+    import::assert_nothing_left(&fixture.store, PROVIDER);
 });

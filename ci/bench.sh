@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of ci/all.sh: figures, not pass/fail): builds psecd
 # and psec-bench in release mode, starts psecd on a temporary socket, and
-# measures Ping and ECDSA P-256 sign-hash round trips at 1 and 8 clients
-# beside the same signature done in-process with psa-crypto.
+# measures Ping (at 1, 8 and 64 clients) and ECDSA P-256 sign-hash (at 1
+# and 8) round trips beside the same signature done in-process with
+# psa-crypto. With the default provider it then measures the same Ping on
+# the floor server (psec-bench floor: accept, read, canned reply, close)
+# and everything again on Parsec 1.5 from the same configuration (the copy
+# ci/compat.sh installs, installed here the same way if absent), and
+# prints psecd's figures beside both, with the ratios.
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
@@ -42,25 +47,82 @@ elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
     start_swtpm "$work/tpm"
     sed -i "s|provider_type = \"MbedCrypto\"|provider_type = \"Tpm\"\ntcti = \"$tcti\"|" "$work/config.toml"
 fi
+bench="$PSEC_ROOT/target/release/psec-bench"
+# wait_for_socket PATH PID NAME: until PATH is a socket, while PID lives.
+wait_for_socket() {
+    local deadline=$((SECONDS + 30))
+    until [ -S "$1" ]; do
+        kill -0 "$2" 2>/dev/null || { echo "$3 exited" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$3 did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}
 target/release/psecd --config "$work/config.toml" &
 pid=$!
-deadline=$((SECONDS + 30))
-until [ -S "$work/parsec.sock" ]; do
-    kill -0 "$pid" 2>/dev/null || { echo "psecd exited" >&2; exit 1; }
-    [ "$SECONDS" -lt "$deadline" ] || { echo "psecd did not start" >&2; exit 1; }
-    sleep 0.05
-done
+wait_for_socket "$work/parsec.sock" "$pid" psecd
 step "benchmark, $iterations operations per client"
-(cd "$work" && "$PSEC_ROOT/target/release/psec-bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}")
+(cd "$work" && "$bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}") |
+    tee "$work/psecd.txt"
 if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     kill "$pid" && wait "$pid" 2>/dev/null || true
     step "cryptoki in-process, on the same SoftHSM2 token"
-    "$PSEC_ROOT/target/release/psec-bench" in-process-pkcs11 \
+    "$bench" in-process-pkcs11 \
         "$(softhsm2_library)" 123456 "$iterations"
 fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.
     kill "$pid" && wait "$pid" 2>/dev/null || true
     step "the TPM provider in-process, on the same swtpm"
-    "$PSEC_ROOT/target/release/psec-bench" in-process-tpm "$tcti" "$iterations"
+    "$bench" in-process-tpm "$tcti" "$iterations"
+fi
+if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    step "the floor server, same Ping"
+    "$bench" floor "$work/floor.sock" &
+    pid=$!
+    wait_for_socket "$work/floor.sock" "$pid" "the floor server"
+    "$bench" ping "$work/floor.sock" "$iterations" | tee "$work/floor.txt"
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    parsec_version=1.5.0
+    parsec_features=direct-authenticator,mbed-crypto-provider,pkcs11-provider,tpm-provider,unix-peer-credentials-authenticator
+    parsec_root="${PSEC_COMPAT_CACHE:-$HOME/.cache/psec-compat}/parsec-service-$parsec_version"
+    step "Parsec $parsec_version, same configuration (1 ms idle poll, its fastest)"
+    if [ ! -x "$parsec_root/bin/parsec" ]; then
+        run cargo install --locked --root "$parsec_root" "parsec-service@$parsec_version" \
+            --no-default-features --features "$parsec_features"
+    fi
+    mkdir -p "$work/parsec/mbed"
+    sed -e "s|$work/parsec.sock|$work/parsec/parsec.sock|" \
+        -e "s|$work/keys.sqlite3|$work/parsec/keys.sqlite3|" \
+        -e "s|^log_level = .*|log_level = \"error\"\nidle_listener_sleep_duration = 1|" \
+        "$work/config.toml" >"$work/parsec/config.toml"
+    # Parsec's Mbed Crypto provider keeps its key files in its current directory.
+    (cd "$work/parsec/mbed" && exec "$parsec_root/bin/parsec" --config "$work/parsec/config.toml") &
+    pid=$!
+    wait_for_socket "$work/parsec/parsec.sock" "$pid" Parsec
+    (cd "$work" && "$bench" "$work/parsec/parsec.sock" "$iterations" mbed-crypto) |
+        tee "$work/parsec.txt"
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+    step "psecd beside the floor and Parsec (ops/s)"
+    # "<case> <n> client(s): ... <ops> ops/s" becomes "<case>|<n>|<ops>".
+    figures() { sed -n 's/^\(.*[^ ]\) *\([0-9]*\) client(s):.* \([0-9]*\) ops\/s$/\1|\2|\3/p' "$1"; }
+    figures "$work/floor.txt" >"$work/floor.fig"
+    figures "$work/parsec.txt" >"$work/parsec.fig"
+    figures "$work/psecd.txt" >"$work/psecd.fig"
+    # The files in this order: the floor's, Parsec's, psecd's.
+    awk -F'|' '
+        FNR == 1 { file++ }
+        file == 1 { floor[$1 "|" $2] = $3; next }
+        file == 2 { parsec[$1 "|" $2] = $3; next }
+        { key = $1 "|" $2; order[++n] = key; psecd[key] = $3 }
+        END {
+            printf "%-38s %7s %9s %9s %9s %11s %12s\n", "case", "clients", "psecd", "floor", "Parsec", "psecd/floor", "psecd/Parsec"
+            for (i = 1; i <= n; i++) {
+                key = order[i]; split(key, part, "|")
+                if (part[1] ~ /psa-crypto/) continue
+                f = (key in floor) ? floor[key] : ""; p = (key in parsec) ? parsec[key] : ""
+                printf "%-38s %7s %9s %9s %9s %11s %12s\n", part[1], part[2], psecd[key], f, p,
+                    (f != "" ? sprintf("%.2f", psecd[key] / f) : "-"), (p != "" ? sprintf("%.2f", psecd[key] / p) : "-")
+            }
+        }' "$work/floor.fig" "$work/parsec.fig" "$work/psecd.fig"
 fi

@@ -6,11 +6,16 @@
 //! (`ci/bench.sh` starts one); or `psec-bench in-process-tpm <tcti>
 //! [iterations]`, the TPM provider called in-process on the same TPM; or
 //! `psec-bench in-process-pkcs11 <library> <user PIN> [iterations]`, the
-//! same signatures made straight through cryptoki on the same token. For
-//! each case it runs 1 and 8 client threads, each doing `iterations`
-//! operations, and prints the latency percentiles and the total
-//! throughput. A case in which any operation fails makes it exit non-zero.
+//! same signatures made straight through cryptoki on the same token; or
+//! `psec-bench floor <socket>`, the floor server (see `floor.rs`), until
+//! killed; or `psec-bench ping <socket> [iterations]`, the bare-socket Ping
+//! alone, against any server (the floor, Parsec). Ping runs at 1, 8 and 64
+//! client threads, the other cases at 1 and 8, each thread doing
+//! `iterations` operations; each case prints the latency percentiles and
+//! the total throughput. A case in which any operation fails makes it exit
+//! non-zero.
 
+mod floor;
 mod pkcs11;
 
 use psa_crypto::operations::{asym_signature, key_management};
@@ -23,6 +28,10 @@ use std::time::{Duration, Instant};
 const ALG: AsymmetricSignature = AsymmetricSignature::Ecdsa {
     hash_alg: psa_crypto::types::algorithm::SignHash::Specific(Hash::Sha256),
 };
+
+/// The client counts Ping runs at: one, a few per core, and many more
+/// than the server has threads.
+const PING_CLIENTS: [usize; 3] = [1, 8, 64];
 
 fn p256_attributes(lifetime: Lifetime) -> Attributes {
     let mut usage = UsageFlags::default();
@@ -223,9 +232,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let socket = args.next().ok_or(
         "usage: psec-bench <socket> [iterations] [provider] | \
+         psec-bench floor <socket> | psec-bench ping <socket> [iterations] | \
          psec-bench in-process-tpm <tcti> [iterations] | \
          psec-bench in-process-pkcs11 <library> <user PIN> [iterations]",
     )?;
+    if socket == "floor" {
+        let path = args.next().ok_or("floor needs a socket path")?;
+        return Ok(floor::serve(&path)?);
+    }
+    if socket == "ping" {
+        let path = args.next().ok_or("ping needs a socket path")?;
+        let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+        let ping = ping_request_bytes()?;
+        let mut outcome = Ok(());
+        for threads in PING_CLIENTS {
+            outcome = outcome.and(run_case("Ping, bare socket", threads, iterations, || {
+                bare_round_trip(&path, &ping).map(drop)
+            }));
+        }
+        return Ok(outcome?);
+    }
     if socket == "in-process-tpm" {
         let tcti = args.next().ok_or("in-process-tpm needs a TCTI")?;
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(200);
@@ -278,12 +304,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the kernel alone, without the client library's work.
     let ping = ping_request_bytes()?;
     let mut outcome = Ok(());
+    for threads in PING_CLIENTS {
+        outcome = outcome.and(run_case("Ping, bare socket", threads, iterations, || {
+            bare_round_trip(&socket, &ping).map(drop)
+        }));
+    }
     for threads in [1, 8] {
         outcome = outcome.and(run_case("Ping through psecd", threads, iterations, || {
             client().ping().map(drop)
-        }));
-        outcome = outcome.and(run_case("Ping, bare socket", threads, iterations, || {
-            bare_round_trip(&socket, &ping).map(drop)
         }));
         outcome = outcome.and(run_case(
             "ECDSA P-256 sign-hash, psecd",

@@ -4,6 +4,10 @@ set -euo pipefail
 PSEC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$PSEC_ROOT"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Incremental compilation pays off when a developer edits and rebuilds one
+# crate; CI builds each crate once per change and only loses time and disk
+# to it. A developer who wants it sets CARGO_INCREMENTAL=1.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step() {
     printf '\n==> %s\n' "$*"
@@ -12,6 +16,29 @@ step() {
 run() {
     printf '+ %s\n' "$*"
     "$@"
+}
+
+# Runs a command with no network, where this machine allows it (root can
+# unshare a network namespace, which has no interface up, not even the
+# loopback); elsewhere runs it as it is, saying so.
+offline() {
+    if unshare --net true 2>/dev/null; then
+        run unshare --net "$@"
+    else
+        echo "(cannot unshare the network here; running with it)"
+        run "$@"
+    fi
+}
+
+# Builds psecd, psec and every test binary as `cargo test --workspace`
+# builds them (dev-dependencies' features included), so that the psecd of
+# the tests, of the systemd unit check, of parsec-tool's round and of the
+# differential harness is one binary, built once: after ci/test.sh this
+# builds nothing. (`cargo build -p psec-service` would resolve features
+# without the dev-dependencies and build psecd and part of its dependency
+# tree a second time, then the tests' build a third.)
+build_test_binaries() {
+    run cargo test --workspace --locked --no-run
 }
 
 # `cargo install --locked` a pinned version of a tool unless that version is

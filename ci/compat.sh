@@ -25,7 +25,7 @@ else
         --no-default-features --features "$features"
 fi
 step "psecd for the harness"
-run cargo build --locked -p psec-service --bin psecd
+build_test_binaries
 step "the differential harness"
 export PSEC_COMPAT_PARSEC="$root/bin/parsec"
 export PSEC_COMPAT_PSECD="$PSEC_ROOT/target/debug/psecd"

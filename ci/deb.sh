@@ -16,8 +16,12 @@ step "build the package"
 # One build of both binaries; psec then writes its own man pages (gzipped
 # as Debian wants them) and completions, generated each time so they can
 # not go stale, and cargo-deb packs what is built (--no-build) with
-# service/Cargo.toml's [package.metadata.deb].
-run cargo build --release --locked -p psec-service -p psec-tool
+# service/Cargo.toml's [package.metadata.deb]. As a packager's builder does
+# it: the sources fetched first, then the release build with no network
+# (in a network namespace with no interface, where this machine allows it),
+# so a build script that reaches for the network fails here.
+run cargo fetch --locked
+offline cargo build --release --locked --offline -p psec-service -p psec-tool
 assets=target/release/deb-assets
 rm -rf "$assets"
 mkdir -p "$assets/completions"

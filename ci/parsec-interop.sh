@@ -22,7 +22,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_tool parsec-tool 0.7.0 parsec-tool
 step "parsec-tool against psecd: every command, on Mbed Crypto, PKCS#11 and TPM"
-run cargo build --locked -p psec-service --bin psecd -p psec-tool --bin psec
+build_test_binaries
 psec="$PSEC_ROOT/target/debug/psec"
 work="$(mktemp -d)"
 psecd_pid=""

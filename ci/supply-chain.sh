@@ -43,17 +43,6 @@ cp -R "$snapshot/." "$db/"
 )
 echo "snapshot of $snapshot_date, where cargo-deny looks for $db_url"
 
-# Run a command with no network, where this machine allows it (root can
-# unshare a network namespace); elsewhere run it as it is, saying so.
-offline() {
-    if unshare --net true 2>/dev/null; then
-        run unshare --net "$@"
-    else
-        echo "(cannot unshare the network here; running with it)"
-        run "$@"
-    fi
-}
-
 step "dependencies: fetched once, with the network, for every platform"
 # cargo-deny reads the manifests of every package in Cargo.lock, including
 # those for other platforms (Windows, WASI) that no build here downloads.

@@ -8,7 +8,7 @@ if ! command -v systemd-analyze >/dev/null; then
     echo "SKIPPED: systemd-analyze is not installed"
     exit 0
 fi
-run cargo build --locked -p psec-service --bin psecd
+build_test_binaries
 units="$(mktemp -d)"
 trap 'rm -rf "$units"' EXIT
 sed "s|/usr/bin/psecd|$PSEC_ROOT/target/debug/psecd|" service/systemd/psec.service >"$units/psec.service"

@@ -8,6 +8,12 @@
                every publishable crate has the metadata crates.io shows
   msrv-lock    no package in Cargo.lock declares a rust-version above ours
   unpublished  prints the unpublished members, one a line
+  published    prints the publishable members, one `name version` a line
+  package-workspace DIR
+               writes DIR/Cargo.toml: a workspace of the crates `cargo package`
+               made, unpacked in DIR/<name>-<version>/, each depending on the
+               others as on crates.io (through [patch.crates-io]), with the
+               profiles of ours
 
 Run from the workspace root (the ci/ scripts do).
 """
@@ -104,6 +110,37 @@ def unpublished():
     return 0
 
 
+def published():
+    for p in metadata(no_deps=True)["packages"]:
+        if p.get("publish") != []:
+            print(p["name"], p["version"])
+    return 0
+
+
+def package_workspace(directory):
+    crates = [(p["name"], p["version"]) for p in metadata(no_deps=True)["packages"]
+              if p.get("publish") != []]
+    lines = ["# Written by ci/workspace_policy.py package-workspace for ci/package.sh.",
+             "[workspace]", 'resolver = "3"', "members = ["]
+    lines += [f'    "{name}-{version}",' for name, version in crates]
+    lines += ["]", "", "[patch.crates-io]"]
+    lines += [f'{name} = {{ path = "{name}-{version}" }}' for name, version in crates]
+    # Our [profile.*] sections as they are: profiles are the workspace's, not
+    # a package's, so `cargo package` leaves them out.
+    section = ""
+    with open("Cargo.toml") as f:
+        for line in f.read().splitlines():
+            if line.startswith("["):
+                section = line.strip("[] ")
+                if section.startswith("profile"):
+                    lines.append("")
+            if section.startswith("profile"):
+                lines.append(line)
+    with open(os.path.join(directory, "Cargo.toml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return 0
+
+
 def report(problems):
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -111,9 +148,12 @@ def report(problems):
 
 
 if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) == 2 else ""
-    checks = {"versions": versions, "msrv-lock": msrv_lock, "unpublished": unpublished}
-    if command not in checks:
+    command = sys.argv[1] if len(sys.argv) >= 2 else ""
+    if command == "package-workspace" and len(sys.argv) == 3:
+        sys.exit(package_workspace(sys.argv[2]))
+    checks = {"versions": versions, "msrv-lock": msrv_lock, "unpublished": unpublished,
+              "published": published}
+    if command not in checks or len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     sys.exit(checks[command]())

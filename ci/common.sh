@@ -41,6 +41,18 @@ build_test_binaries() {
     run cargo test --workspace --locked --no-run
 }
 
+# Sets $msrv to the workspace's rust-version (the MSRV) and $msrv_toolchain
+# to rustup's name for it (1.85 is 1.85.0), and installs that toolchain with
+# clippy if it is missing.
+use_msrv_toolchain() {
+    msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["workspace"]["package"]["rust-version"])')"
+    msrv_toolchain="$msrv"
+    [[ "$msrv_toolchain" =~ ^[0-9]+\.[0-9]+$ ]] && msrv_toolchain="$msrv_toolchain.0"
+    if ! rustup component list --toolchain "$msrv_toolchain" --installed 2>/dev/null | grep -q '^clippy'; then
+        run rustup toolchain install "$msrv_toolchain" --profile minimal --component clippy
+    fi
+}
+
 # `cargo install --locked` a pinned version of a tool unless that version is
 # already installed. Usage: install_tool CRATE VERSION COMMAND...
 # where COMMAND --version prints the installed version.

@@ -20,15 +20,20 @@
 //! the dispatcher (the checks in protocol order), then the core provider
 //! (Ping, ListKeys...) or a crypto provider.
 //!
-//! Backends are optional features, all three on by default: `mbed-crypto`,
-//! `pkcs11` and `tpm`. Which providers run is decided by the configuration;
-//! one that is not compiled in is a start-up error that names the feature.
+//! Backends are optional features, all on by default: `mbed-crypto`,
+//! `pkcs11` and `tpm`, and `pkcs11-software-public-operations` (the PKCS#11
+//! provider's `software_public_operations`, which builds Mbed TLS; a
+//! PKCS#11-only or TPM-only psecd without it builds no C crypto library).
+//! Which providers run is decided by the configuration; one that is not
+//! compiled in is a start-up error that names the feature.
 //!
 //! ```
 //! use psec_service::config::Config;
 //! let config = Config::built_in_default("/tmp/psec-state".as_ref(), "/tmp/psec.sock".as_ref());
 //! assert_eq!(config.provider[0].name(), "mbed-crypto-provider");
 //! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod assemble;
 mod authenticators;

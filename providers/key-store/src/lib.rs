@@ -50,6 +50,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(any(feature = "sqlite", feature = "on-disk"))]
 mod fs_util;
 #[cfg(feature = "on-disk")]
@@ -67,8 +69,11 @@ mod contract_tests;
 mod test_support;
 
 #[cfg(all(feature = "sqlite", feature = "on-disk"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "sqlite", feature = "on-disk"))))]
 pub use migrate::{MigrationReport, migrate_on_disk_to_sqlite};
 #[cfg(feature = "on-disk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "on-disk")))]
 pub use on_disk::{OnDiskKeyStore, UnsupportedKey};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteKeyStore, UnsupportedSchema};

@@ -64,6 +64,8 @@
 //! }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod aead;
 mod asym_encryption;
 mod backend;

@@ -78,6 +78,8 @@
 //! }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod der;
 mod encryption;
 mod keys;

@@ -21,6 +21,14 @@
 //!   commit or roll back, destroy, and recovery at start-up; the provider
 //!   gives only its backend's part ([`KeyBackend`]).
 //!
+//! # Features
+//!
+//! - `testing` (off by default, for providers' dev-dependencies): the
+//!   [`testing`] module, a key store in memory and the checks every
+//!   provider's tests share.
+//!
+//! # Example
+//!
 //! ```
 //! use psec_provider::{supported_opcodes, Provider};
 //! use psec_interface::operations::list_providers::ProviderInfo;
@@ -44,6 +52,8 @@
 //! assert!(supported_opcodes(&Empty).is_empty());
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod capabilities;
 mod checks;
 mod crypto_capability;
@@ -52,6 +62,7 @@ mod key_store;
 mod lifecycle;
 pub mod policy;
 #[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use capabilities::{

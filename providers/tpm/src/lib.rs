@@ -52,6 +52,8 @@
 //! }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod asym_encryption;
 mod attestation;
 mod blob;

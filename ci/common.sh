@@ -43,8 +43,13 @@ build_test_binaries() {
 
 # Sets $msrv to the workspace's rust-version (the MSRV) and $msrv_toolchain
 # to rustup's name for it (1.85 is 1.85.0), and installs that toolchain with
-# clippy if it is missing.
+# clippy if it is missing. Sets $msrv_clippy_allow: the lints that clippy
+# 1.85 runs by default and later clippy moved to its pedantic group
+# (`format_collect`, the named lifetimes part of `needless_lifetimes`, now
+# `elidable_lifetime_names`): the lint policy is stable clippy's
+# (ci/clippy.sh); with the MSRV, clippy must pass on what both agree on.
 use_msrv_toolchain() {
+    msrv_clippy_allow=(-A clippy::format_collect -A clippy::needless_lifetimes)
     msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["workspace"]["package"]["rust-version"])')"
     msrv_toolchain="$msrv"
     [[ "$msrv_toolchain" =~ ^[0-9]+\.[0-9]+$ ]] && msrv_toolchain="$msrv_toolchain.0"

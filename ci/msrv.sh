@@ -31,6 +31,6 @@ run python3 ci/workspace_policy.py msrv-lock
 # ci/features.sh shares this one.
 export CARGO_TARGET_DIR="$PSEC_ROOT/target/msrv"
 step "MSRV $msrv: every crate and target compiles, clippy clean, with Rust $msrv"
-run cargo "+$msrv_toolchain" clippy --workspace --all-targets --locked -- -D warnings
+run cargo "+$msrv_toolchain" clippy --workspace --all-targets --locked -- -D warnings "${msrv_clippy_allow[@]}"
 step "MSRV $msrv: the tests of the crates that need no backend, with Rust $msrv"
 run cargo "+$msrv_toolchain" test --locked -p psec-interface -p psec-client -p psec-provider -p psec-key-store --all-features

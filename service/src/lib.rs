@@ -24,8 +24,9 @@
 //! `pkcs11` and `tpm`, and `pkcs11-software-public-operations` (the PKCS#11
 //! provider's `software_public_operations`, which builds Mbed TLS; a
 //! PKCS#11-only or TPM-only psecd without it builds no C crypto library).
-//! Which providers run is decided by the configuration; one that is not
-//! compiled in is a start-up error that names the feature.
+//! So is the `jwt-svid` authenticator, on by default too. Which providers
+//! run is decided by the configuration; one that is not compiled in is a
+//! start-up error that names the feature.
 //!
 //! ```
 //! use psec_service::config::Config;

@@ -34,7 +34,10 @@ exclude=()
 for name in $(python3 ci/workspace_policy.py unpublished); do
     exclude+=(--exclude "$name")
 done
-rm -rf target/package
+# The shared target directory (or the caller's CARGO_TARGET_DIR): cargo
+# writes the .crate files under its package/.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PSEC_ROOT/target}"
+rm -rf "$CARGO_TARGET_DIR/package"
 run cargo package --workspace --locked --no-verify "${exclude[@]}"
 
 verify="$PSEC_ROOT/target/package-verify"
@@ -44,7 +47,7 @@ rm -rf "$fresh"
 mkdir -p "$fresh" "$verify"
 packages=()
 while read -r name version; do
-    run tar -xzf "target/package/$name-$version.crate" -C "$fresh"
+    run tar -xzf "$CARGO_TARGET_DIR/package/$name-$version.crate" -C "$fresh"
     packages+=("$name")
 done < <(python3 ci/workspace_policy.py published)
 run python3 ci/workspace_policy.py package-workspace "$fresh"
@@ -72,7 +75,6 @@ rm -rf "$fresh"
 # workspace is tested with; cargo drops from it what the packages no longer
 # use (the unpublished members), hence no --locked here, and --offline keeps
 # it from picking any version it does not already have.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PSEC_ROOT/target}"
 for name in "${packages[@]}"; do
     run cargo check --offline --manifest-path "$verify/Cargo.toml" -p "$name" || {
         echo "failed to verify $name: its package does not build from its .crate alone" >&2

@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 failures=0
+cases=0
 
 # A copy of the workspace without build output, sharing one target directory
 # across cases so each builds only what it changed.
@@ -31,6 +32,7 @@ expect_failure() {
     local name="$1" pattern="$2"
     shift 2
     step "self-test: $name"
+    cases=$((cases + 1))
     local log="$scratch/$name.log"
     if "$@" >"$log" 2>&1; then
         echo "FAILED: the check passed on broken input"
@@ -118,4 +120,4 @@ if [ "$failures" -ne 0 ]; then
     echo "$failures self-test(s) failed"
     exit 1
 fi
-echo "all 6 self-tests failed their checks as they should"
+echo "all $cases self-tests failed their checks as they should"

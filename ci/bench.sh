@@ -83,21 +83,15 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     wait_for_socket "$work/floor.sock" "$pid" "the floor server"
     "$bench" ping "$work/floor.sock" "$iterations" | tee "$work/floor.txt"
     kill "$pid" && wait "$pid" 2>/dev/null || true
-    parsec_version=1.5.0
-    parsec_features=direct-authenticator,mbed-crypto-provider,pkcs11-provider,tpm-provider,unix-peer-credentials-authenticator
-    parsec_root="${PSEC_COMPAT_CACHE:-$HOME/.cache/psec-compat}/parsec-service-$parsec_version"
-    step "Parsec $parsec_version, same configuration (1 ms idle poll, its fastest)"
-    if [ ! -x "$parsec_root/bin/parsec" ]; then
-        run cargo install --locked --root "$parsec_root" "parsec-service@$parsec_version" \
-            --no-default-features --features "$parsec_features"
-    fi
+    # Parsec from the same configuration, with its fastest idle poll (1 ms).
+    install_parsec_reference
     mkdir -p "$work/parsec/mbed"
     sed -e "s|$work/parsec.sock|$work/parsec/parsec.sock|" \
         -e "s|$work/keys.sqlite3|$work/parsec/keys.sqlite3|" \
         -e "s|^log_level = .*|log_level = \"error\"\nidle_listener_sleep_duration = 1|" \
         "$work/config.toml" >"$work/parsec/config.toml"
     # Parsec's Mbed Crypto provider keeps its key files in its current directory.
-    (cd "$work/parsec/mbed" && exec "$parsec_root/bin/parsec" --config "$work/parsec/config.toml") &
+    (cd "$work/parsec/mbed" && exec "$PARSEC_REFERENCE" --config "$work/parsec/config.toml") &
     pid=$!
     wait_for_socket "$work/parsec/parsec.sock" "$pid" Parsec
     (cd "$work" && "$bench" "$work/parsec/parsec.sock" "$iterations" mbed-crypto) |

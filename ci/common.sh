@@ -105,6 +105,27 @@ softhsm2_library() {
 # one for its control channel), waits until it listens, and sets $swtpm_pid
 # (the caller stops it by that PID) and $tcti (the psecd/Parsec `tcti`).
 # Usage: start_swtpm DIR
+# install_parsec_reference: Parsec's service 1.5.0, the reference of the
+# differential harness and of the benchmark, installed once with `cargo
+# install --locked` into a cache later runs reuse (PSEC_COMPAT_CACHE, by
+# default ~/.cache/psec-compat); sets PARSEC_REFERENCE to its binary.
+install_parsec_reference() {
+    local version=1.5.0
+    local features=direct-authenticator,mbed-crypto-provider,pkcs11-provider,tpm-provider,unix-peer-credentials-authenticator
+    local root="${PSEC_COMPAT_CACHE:-$HOME/.cache/psec-compat}/parsec-service-$version"
+    step "the reference: parsec-service $version"
+    # cargo records what it installed, features included, in .crates2.json.
+    if grep -qF "\"parsec-service $version " "$root/.crates2.json" 2>/dev/null &&
+        grep -qF "\"features\":[\"${features//,/\",\"}\"]" "$root/.crates2.json" &&
+        [ -x "$root/bin/parsec" ]; then
+        echo "installed in $root"
+    else
+        run cargo install --locked --force --root "$root" "parsec-service@$version" \
+            --no-default-features --features "$features"
+    fi
+    PARSEC_REFERENCE="$root/bin/parsec"
+}
+
 start_swtpm() {
     # A free loopback port, and the next one for swtpm's control channel.
     local port

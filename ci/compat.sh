@@ -8,26 +8,11 @@
 # ~/.cache/psec-compat). PSEC_COMPAT_SEED and PSEC_COMPAT_CASES steer the
 # generated part.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parsec_version=1.5.0
-features=direct-authenticator,mbed-crypto-provider,pkcs11-provider,tpm-provider,unix-peer-credentials-authenticator
-root="${PSEC_COMPAT_CACHE:-$HOME/.cache/psec-compat}/parsec-service-$parsec_version"
-# cargo records what it installed, features included, in .crates2.json.
-installed() {
-    grep -qF "\"parsec-service $parsec_version " "$root/.crates2.json" 2>/dev/null &&
-        grep -qF "\"features\":[\"${features//,/\",\"}\"]" "$root/.crates2.json" &&
-        [ -x "$root/bin/parsec" ]
-}
-step "the reference: parsec-service $parsec_version"
-if installed; then
-    echo "installed in $root"
-else
-    run cargo install --locked --force --root "$root" "parsec-service@$parsec_version" \
-        --no-default-features --features "$features"
-fi
+install_parsec_reference
 step "psecd for the harness"
 build_test_binaries
 step "the differential harness"
-export PSEC_COMPAT_PARSEC="$root/bin/parsec"
+export PSEC_COMPAT_PARSEC="$PARSEC_REFERENCE"
 export PSEC_COMPAT_PSECD="$PSEC_ROOT/target/debug/psecd"
 mkdir -p target
 # Its own lock file and workspace, built under the one target/ of the repo.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A longer fuzzing campaign than ci/fuzz-smoke.sh: runs every cargo-fuzz
+# A fuzzing campaign (ci/fuzz-smoke.sh runs it short in CI): runs every cargo-fuzz
 # target for SECONDS each (default 600), two at a time, from the committed
 # seeds plus whatever corpus earlier runs kept, and prints per target the
 # inputs executed, the coverage reached and any crash artifact. Exits
-# non-zero if a target crashed. Not part of ci/all.sh.
+# non-zero if a target crashed.
 # Usage: ci/fuzz-campaign.sh [SECONDS [TARGET...]] (no target: every one)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 seconds="${1:-600}"

@@ -5,16 +5,27 @@
 //! itself (crypto, key store) runs on blocking threads, at most
 //! `thread_pool_size` at once. The body length is checked against the limit
 //! as soon as the header is in, before any of the body is read.
+//!
+//! A connection starts unregistered with the runtime (see [`Connection`]):
+//! a Parsec client connects, writes its whole request and waits, so the
+//! request is usually in the socket when it is accepted, and the answer
+//! fits in the socket's buffer. Reading and writing then never wait, and
+//! the connection costs no registration with epoll and no wake-up for
+//! readiness. Only when a read or write would block is the socket
+//! registered and awaited, under the same timeout.
 
 use crate::authenticators::PeerCredentials;
 use crate::core_provider::answers_from_memory;
 use crate::dispatcher::Dispatcher;
 use psec_interface::header::WIRE_HEADER_LEN;
 use psec_interface::{AuthType, RawHeader, Request, Response, ResponseStatus};
+use rustix::io::Errno;
+use rustix::net::{RecvFlags, SendFlags};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
@@ -32,8 +43,103 @@ pub(crate) struct Shared {
     pub(crate) body_len_limit: usize,
 }
 
+/// One accepted connection: first as accepted, read and written without
+/// waiting (`MSG_DONTWAIT`); registered with the runtime the first time
+/// something would block, and awaited from then on.
+pub(crate) enum Connection {
+    /// As accepted (a blocking socket, never blocked on).
+    Unregistered(std::os::unix::net::UnixStream),
+    /// Registered with the runtime's reactor.
+    Registered(tokio::net::UnixStream),
+    /// Registration failed; the socket is gone.
+    Broken,
+}
+
+impl Connection {
+    /// The registered socket, registering it first if it is not yet.
+    fn registered(&mut self) -> io::Result<&mut tokio::net::UnixStream> {
+        if let Connection::Unregistered(_) = self {
+            if let Connection::Unregistered(plain) = std::mem::replace(self, Connection::Broken) {
+                plain.set_nonblocking(true)?;
+                *self = Connection::Registered(tokio::net::UnixStream::from_std(plain)?);
+            }
+        }
+        match self {
+            Connection::Registered(stream) => Ok(stream),
+            _ => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    fn fd(&self) -> io::Result<BorrowedFd<'_>> {
+        match self {
+            Connection::Unregistered(plain) => Ok(plain.as_fd()),
+            Connection::Registered(stream) => Ok(stream.as_fd()),
+            Connection::Broken => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// Reads what has come, waiting (registered) only if nothing has.
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Connection::Unregistered(plain) = self {
+            loop {
+                match rustix::net::recv(&*plain, &mut *buf, RecvFlags::DONTWAIT) {
+                    Ok((read, _)) => return Ok(read),
+                    Err(Errno::INTR) => {}
+                    Err(Errno::AGAIN) => break,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        self.registered()?.read(buf).await
+    }
+
+    /// Fills `buf`, waiting as needed.
+    async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                read => buf = buf.get_mut(read..).unwrap_or_default(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes all of `bytes`, waiting (registered) only if the socket's
+    /// buffer is full.
+    async fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        if let Connection::Unregistered(plain) = self {
+            while !bytes.is_empty() {
+                match rustix::net::send(&*plain, bytes, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+                    Ok(written) => bytes = bytes.get(written..).unwrap_or_default(),
+                    Err(Errno::INTR) => {}
+                    Err(Errno::AGAIN) => break,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            if bytes.is_empty() {
+                return Ok(());
+            }
+        }
+        self.registered()?.write_all(bytes).await
+    }
+
+    /// Closes the writing half (the answer is all sent).
+    fn shutdown_write(&self) -> io::Result<()> {
+        rustix::net::shutdown(self.fd()?, rustix::net::Shutdown::Write).map_err(Into::into)
+    }
+
+    /// The connecting process's uid and gid.
+    fn peer_credentials(&self) -> Option<PeerCredentials> {
+        let cred = rustix::net::sockopt::socket_peercred(self.fd().ok()?).ok()?;
+        Some(PeerCredentials {
+            uid: cred.uid.as_raw(),
+            gid: cred.gid.as_raw(),
+        })
+    }
+}
+
 /// Serves one connection: read one request, answer it, close.
-pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>) {
+pub(crate) async fn serve_connection(mut stream: Connection, shared: Arc<Shared>) {
     // A client that is too slow, or stops half-way, is told so
     // (ConnectionError) if it still listens; then the connection closes.
     let broken = || {
@@ -58,12 +164,8 @@ pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>
         Ok(Ok(request)) => {
             // Only the Unix peer credentials authenticator needs them.
             let peer = (request.header.auth_type == AuthType::UnixPeerCredentials)
-                .then(|| stream.peer_cred().ok())
-                .flatten()
-                .map(|c| PeerCredentials {
-                    uid: c.uid(),
-                    gid: c.gid(),
-                });
+                .then(|| stream.peer_credentials())
+                .flatten();
             match execute(request, peer, &shared).await {
                 Some(bytes) => (bytes, true),
                 None => return,
@@ -77,7 +179,7 @@ pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>
         // The client may still be writing the rest of a refused request;
         // closing now would break its write before it reads the answer.
         Ok(Ok(())) => {
-            let _ = stream.shutdown().await;
+            let _ = stream.shutdown_write();
             drain(&mut stream, shared.timeout).await;
         }
         Ok(Err(error)) => log::debug!("could not write the response: {error}"),
@@ -91,7 +193,7 @@ pub(crate) async fn serve_connection(mut stream: UnixStream, shared: Arc<Shared>
 /// Reads and drops what the client may still be sending (the rest of a
 /// refused request), for at most `timeout` and 1 MiB, so that closing does
 /// not reset the connection before the client has read the answer.
-async fn drain(stream: &mut UnixStream, timeout: Duration) {
+async fn drain(stream: &mut Connection, timeout: Duration) {
     const MAX_DRAIN: usize = 1 << 20;
     let mut sink = [0u8; 4096];
     let mut drained = 0;
@@ -181,7 +283,7 @@ const FIRST_READ_LEN: usize = 512;
 /// that garbage is answered at once); then, only if the body length is
 /// within the limit, the rest of the body and auth bytes.
 async fn read_request(
-    stream: &mut UnixStream,
+    stream: &mut Connection,
     body_len_limit: usize,
 ) -> Result<Request, ReadFailure> {
     // May hold auth bytes or key material: wiped on drop.

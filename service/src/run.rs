@@ -2,12 +2,13 @@
 
 use crate::assemble::{self, StartError};
 use crate::config::Config;
-use crate::front::{Shared, serve_connection};
+use crate::front::{Connection, Shared, serve_connection};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::net::UnixListener;
+use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -127,17 +128,12 @@ fn refuse_root(config: &Config) -> Result<(), StartError> {
 
 /// The listening socket: the one systemd passes (socket activation), else a
 /// new one at `socket_path`. Returns whether we created the socket file.
+/// [`serve`] makes it non-blocking and registers it with the runtime.
 fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
     let mut fds = listenfd::ListenFd::from_env();
     if let Ok(Some(listener)) = fds.take_unix_listener(0) {
         log::info!("listening on the socket passed by systemd");
-        listener
-            .set_nonblocking(true)
-            .map_err(io_error("use the systemd socket"))?;
-        return Ok((
-            UnixListener::from_std(listener).map_err(io_error("use the systemd socket"))?,
-            false,
-        ));
+        return Ok((listener, false));
     }
     let path = &config.listener.socket_path;
     if let Some(dir) = path.parent() {
@@ -164,8 +160,32 @@ fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
     Ok((listener, true))
 }
 
+/// The next connection, as accepted: not registered with the runtime (see
+/// [`Connection`]).
+async fn accept(
+    listener: &AsyncFd<UnixListener>,
+) -> std::io::Result<std::os::unix::net::UnixStream> {
+    loop {
+        let mut ready = listener.readable().await?;
+        // On WouldBlock `try_io` forgets the readiness, and we wait again.
+        if let Ok(accepted) = ready.try_io(|listener| listener.get_ref().accept()) {
+            return accepted.map(|(stream, _)| stream);
+        }
+    }
+}
+
 async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<(), StartError> {
     let (listener, created) = listener(&config)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io_error("make the socket non-blocking"))?;
+    // tokio deprecates `AsyncFd::new` (for `unsafe fn register`) because a
+    // type that only borrows its descriptor could close it while it is
+    // registered. A `UnixListener` owns its descriptor, and the `AsyncFd`
+    // owns the listener, so the descriptor lives exactly as long as the
+    // registration: the call is sound here, and needs no unsafe code.
+    #[allow(deprecated)]
+    let listener = AsyncFd::new(listener).map_err(io_error("watch the socket"))?;
     let mut terminate = signal(SignalKind::terminate()).map_err(io_error("watch SIGTERM"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("watch SIGINT"))?;
     let mut hangup = signal(SignalKind::hangup()).map_err(io_error("watch SIGHUP"))?;
@@ -174,9 +194,10 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
     log::info!("psecd {} ready", env!("CARGO_PKG_VERSION"));
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+            accepted = accept(&listener) => match accepted {
+                Ok(stream) => {
+                    let connection = Connection::Unregistered(stream);
+                    let _ = connections.spawn(serve_connection(connection, Arc::clone(&shared)));
                 }
                 Err(error) => log::warn!("accept failed: {error}"),
             },

@@ -238,3 +238,74 @@ fn a_silent_client_is_disconnected_after_the_timeout() {
     stream.read_to_end(&mut answer).unwrap();
     assert_eq!(status_of(&answer), ResponseStatus::ConnectionError);
 }
+
+#[test]
+fn a_request_that_arrives_in_pieces_is_answered() {
+    // psecd reads what is in the socket when it accepts without waiting; a
+    // request not all there yet is waited for. Three ways to be early:
+    // nothing sent yet, part of the header, the header without its body.
+    let psecd = Psecd::start();
+    let request = ping_bytes();
+    for split in [0, 10, WIRE_HEADER_LEN] {
+        let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(&request[..split]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        stream.write_all(&request[split..]).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let response = Response::read_from(&mut answer.as_slice(), 1 << 20).unwrap();
+        assert_eq!(
+            response.header.status,
+            ResponseStatus::Success,
+            "split at {split}"
+        );
+        assert!(
+            matches!(
+                NativeResult::from_body(Opcode::Ping, &response.body).unwrap(),
+                NativeResult::Ping(_)
+            ),
+            "split at {split}"
+        );
+    }
+}
+
+#[test]
+fn an_answer_larger_than_the_socket_buffer_arrives_whole() {
+    // 1 MiB of random bytes is several times a Unix socket's send buffer:
+    // psecd's write cannot finish until the client reads, which it starts
+    // doing only after a pause.
+    const SIZE: usize = 1 << 20;
+    let psecd = Psecd::start();
+    let op = NativeOperation::PsaGenerateRandom(
+        psec_interface::operations::psa_generate_random::Operation { size: SIZE },
+    );
+    let request = Request {
+        header: RequestHeader::new(
+            ProviderId::MbedCrypto,
+            AuthType::Direct,
+            Opcode::PsaGenerateRandom,
+        ),
+        body: op.into_body().unwrap(),
+        auth: AuthBuffer::from("app"),
+    }
+    .encode()
+    .unwrap();
+    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(&request).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let response = Response::read_from(&mut answer.as_slice(), 2 << 20).unwrap();
+    assert_eq!(response.header.status, ResponseStatus::Success);
+    match NativeResult::from_body(Opcode::PsaGenerateRandom, &response.body).unwrap() {
+        NativeResult::PsaGenerateRandom(result) => assert_eq!(result.random_bytes.len(), SIZE),
+        other => panic!("not random bytes: {other:?}"),
+    }
+    assert_still_serves(&psecd);
+}

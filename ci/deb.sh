@@ -13,8 +13,9 @@ step "cargo-deb"
 install_tool cargo-deb 3.8.0 cargo-deb
 
 step "build the package"
-# One build of both binaries; psec then writes its own man pages (gzipped
-# as Debian wants them) and completions, generated each time so they can
+# One build of both binaries; psec then writes its own man pages and
+# completions (psecd's page, section 8, is written by hand in
+# service/man/), all man pages gzipped as Debian wants them, generated each time so they can
 # not go stale, and cargo-deb packs what is built (--no-build) with
 # service/Cargo.toml's [package.metadata.deb]. As a packager's builder does
 # it: the sources fetched first, then the release build with no network
@@ -26,8 +27,9 @@ assets=target/release/deb-assets
 rm -rf "$assets"
 mkdir -p "$assets/completions"
 run target/release/psec man --out-dir "$assets/man"
-printf '+ gzip -9n %s/man/*.1\n' "$assets"
-gzip -9n "$assets"/man/*.1
+run cp service/man/psecd.8 "$assets/man/"
+printf '+ gzip -9n %s/man/*.[18]\n' "$assets"
+gzip -9n "$assets"/man/*.[18]
 for script in bash:psec.bash zsh:_psec fish:psec.fish; do
     printf '+ target/release/psec completions %s >%s\n' "${script%%:*}" "$assets/completions/${script#*:}"
     target/release/psec completions "${script%%:*}" >"$assets/completions/${script#*:}"
@@ -50,6 +52,7 @@ installed=(
     /usr/lib/sysusers.d/psec.conf /usr/lib/tmpfiles.d/psec.conf
     /etc/parsec/config.toml
     /usr/share/man/man1/psec.1.gz /usr/share/man/man1/psec-sign.1.gz
+    /usr/share/man/man8/psecd.8.gz
     /usr/share/bash-completion/completions/psec
     /usr/share/zsh/vendor-completions/_psec
     /usr/share/fish/vendor_completions.d/psec.fish

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 start=$(date +%s)
 times=()
-for check in install-deps check-format versions supply-chain clippy test systemd-units parsec-interop compat package deb msrv features docs selftest-policy fuzz-smoke; do
+for check in install-deps check-format versions supply-chain clippy test systemd-units deploy-manifests parsec-interop compat package deb msrv features docs selftest-policy fuzz-smoke; do
     check_start=$(date +%s)
     bash "ci/$check.sh"
     times+=("$(printf '%5ds  %s' $(( $(date +%s) - check_start )) "$check")")

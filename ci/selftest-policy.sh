@@ -115,6 +115,20 @@ sed -i 's/^\[dependencies\]$/[dependencies]\npsec-test-support = { path = "..\/t
 relock "$ws"
 expect_failure needs-unpublished "only as a path dev-dependency" bash "$ws/ci/versions.sh"
 
+# 8 and 9. The Kubernetes manifests (ci/deploy-manifests.sh, with the
+# psecd and psec the tests built): a DaemonSet that mounts the socket
+# directory where psecd does not listen, and one with a misspelt field.
+k8s="$scratch/k8s-wrong-mount"
+cp -R deploy/kubernetes "$k8s"
+sed -i 's|mountPath: /run/parsec$|mountPath: /run/psec|' "$k8s/psecd-daemonset.yaml"
+expect_failure k8s-wrong-mount-path "socket_path /run/parsec/parsec.sock is on no volume" \
+    env PSEC_BIN_DIR="$PSEC_ROOT/target/debug" bash ci/deploy-manifests.sh "$k8s"
+k8s="$scratch/k8s-unknown-field"
+cp -R deploy/kubernetes "$k8s"
+sed -i 's|^          args: \[|          arguments: [|' "$k8s/psecd-daemonset.yaml"
+expect_failure k8s-unknown-field "'arguments' was unexpected" \
+    env PSEC_BIN_DIR="$PSEC_ROOT/target/debug" bash ci/deploy-manifests.sh "$k8s"
+
 step "self-tests of the policy checks"
 if [ "$failures" -ne 0 ]; then
     echo "$failures self-test(s) failed"

@@ -410,15 +410,19 @@ def start_psecd(psecd_bin, psec_bin, psecd, uid):
                 problem(f"config.toml: {key} = \"{value}\" is not on a line of its own")
             moved[value] = new
 
-        move("socket_path", psecd["socket"], f"{tmp}/run/parsec.sock")
-        move("working_directory", config["core_settings"]["working_directory"], f"{tmp}/state")
+        # Each path moves below the temporary directory, as into a chroot.
+        move("socket_path", psecd["socket"], f"{tmp}{psecd['socket']}")
+        workdir = config["core_settings"]["working_directory"]
+        move("working_directory", workdir, f"{tmp}{workdir}")
         for manager in config.get("key_manager", []):
             if "sqlite_db_path" in manager:
-                move("sqlite_db_path", manager["sqlite_db_path"], f"{tmp}/state/keys.sqlite3")
+                path = manager["sqlite_db_path"]
+                move("sqlite_db_path", path, f"{tmp}{path}")
         authenticators = config["authenticator"]
         for auth in authenticators if isinstance(authenticators, list) else [authenticators]:
             if "workload_endpoint" in auth:
-                move("workload_endpoint", auth["workload_endpoint"], f"unix://{tmp}/agent.sock")
+                endpoint = auth["workload_endpoint"]
+                move("workload_endpoint", endpoint, f"unix://{tmp}{socket_of(endpoint)}")
         if problems:
             return
         # Nothing else changed: the parsed files differ in those values only.
@@ -448,7 +452,7 @@ def start_psecd(psecd_bin, psec_bin, psecd, uid):
             stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30
-            socket = Path(f"{tmp}/run/parsec.sock")
+            socket = Path(f"{tmp}{psecd['socket']}")
             while not socket.is_socket():
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
@@ -464,6 +468,13 @@ def start_psecd(psecd_bin, psec_bin, psecd, uid):
                 problem(f"the probe {probe} failed ({answer.returncode}): {answer.stderr}")
             else:
                 print(f"psecd started on the ConfigMap's config.toml; probe: {answer.stdout.strip()}")
+            state = Path(f"{tmp}{workdir}")
+            if as_uid and state.stat().st_uid != uid:
+                problem(f"psecd did not run as uid {uid}: {workdir} belongs to {state.stat().st_uid}")
+            for manager in config.get("key_manager", []):
+                store = Path(f"{tmp}{manager.get('sqlite_db_path', '')}")
+                if "sqlite_db_path" in manager and not store.is_file():
+                    problem(f"psecd made no SQLite key store at {manager['sqlite_db_path']}")
         finally:
             process.send_signal(signal.SIGTERM)
             try:

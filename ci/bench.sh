@@ -120,3 +120,47 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
             }
         }' "$work/floor.fig" "$work/parsec.fig" "$work/psecd.fig"
 fi
+
+# --- The cost of authenticating one request (issue 13) -----------------------
+# One psecd with the UnixPeerCredentials, JwtSvid (a real ES256 JWT bundle
+# in a file) and Direct authenticators; ListKeys, which needs an
+# authenticated application, with each; JwtSvid with one token reused
+# (warm: psecd's cache of validated tokens) and with a new token per
+# request (cold: a full ES256 verification). psec-bench prints each case's
+# mean cost at one client beside UnixPeerCredentials'.
+if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    step "the cost of authenticating one request: JwtSvid beside UnixPeerCredentials"
+    mkdir -p "$work/auth/mbed"
+    "$bench" write-jwt-bundle "$work/auth/jwt-bundles.json"
+    cat >"$work/auth/config.toml" <<CONFIG
+[core_settings]
+allow_root = true
+log_level = "error"
+working_directory = "$work/auth/mbed"
+[listener]
+listener_type = "DomainSocket"
+timeout = 2000
+socket_path = "$work/auth/parsec.sock"
+[[authenticator]]
+auth_type = "UnixPeerCredentials"
+[[authenticator]]
+auth_type = "JwtSvid"
+jwt_bundle_path = "$work/auth/jwt-bundles.json"
+[[authenticator]]
+auth_type = "Direct"
+[[key_manager]]
+name = "sqlite-manager"
+manager_type = "SQLite"
+sqlite_db_path = "$work/auth/keys.sqlite3"
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "sqlite-manager"
+CONFIG
+    target/release/psecd --config "$work/auth/config.toml" &
+    pid=$!
+    wait_for_socket "$work/auth/parsec.sock" "$pid" psecd
+    "$bench" auth "$work/auth/parsec.sock" "$iterations"
+    kill "$pid" && wait "$pid" 2>/dev/null || true
+fi
+# --- end of the authentication cost -----------------------------------------

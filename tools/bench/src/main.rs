@@ -9,12 +9,16 @@
 //! same signatures made straight through cryptoki on the same token; or
 //! `psec-bench floor <socket>`, the floor server (see `floor.rs`), until
 //! killed; or `psec-bench ping <socket> [iterations]`, the bare-socket Ping
-//! alone, against any server (the floor, Parsec). Ping runs at 1, 8 and 64
+//! alone, against any server (the floor, Parsec); or `psec-bench
+//! write-jwt-bundle <file>` and `psec-bench auth <socket> [iterations]`, the
+//! cost of authenticating a request, JwtSvid beside UnixPeerCredentials
+//! (see `auth.rs`). Ping runs at 1, 8 and 64
 //! client threads, the other cases at 1 and 8, each thread doing
 //! `iterations` operations; each case prints the latency percentiles and
 //! the total throughput. A case in which any operation fails makes it exit
 //! non-zero.
 
+mod auth;
 mod floor;
 mod pkcs11;
 
@@ -233,6 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let socket = args.next().ok_or(
         "usage: psec-bench <socket> [iterations] [provider] | \
          psec-bench floor <socket> | psec-bench ping <socket> [iterations] | \
+         psec-bench write-jwt-bundle <file> | psec-bench auth <socket> [iterations] | \
          psec-bench in-process-tpm <tcti> [iterations] | \
          psec-bench in-process-pkcs11 <library> <user PIN> [iterations]",
     )?;
@@ -251,6 +256,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }));
         }
         return Ok(outcome?);
+    }
+    if socket == "write-jwt-bundle" {
+        let path = args.next().ok_or("write-jwt-bundle needs a file")?;
+        return Ok(auth::write_bundle(&path)?);
+    }
+    if socket == "auth" {
+        let path = args.next().ok_or("auth needs a socket path")?;
+        let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+        return auth::run(&path, iterations);
     }
     if socket == "in-process-tpm" {
         let tcti = args.next().ok_or("in-process-tpm needs a TCTI")?;

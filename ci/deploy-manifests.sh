@@ -16,8 +16,10 @@ pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 jsonschema-specifications==
     referencing==0.37.0 rpds-py==2026.9.1 attrs==26.1.0 PyYAML==6.0.4 packaging==26.4
     importlib_resources==7.1.0 typing_extensions==4.16.0)
 venv="$PSEC_ROOT/target/deploy-venv"
+# The schemas kept: those of the Kubernetes versions the check uses.
+stamp="${pins[*]} $(grep '^KUBERNETES_VERSIONS' ci/deploy_manifests.py)"
 step "kubernetes-validate in $venv"
-if [ "$(cat "$venv/pins" 2>/dev/null)" = "${pins[*]}" ]; then
+if [ "$(cat "$venv/pins" 2>/dev/null)" = "$stamp" ]; then
     echo "installed: ${pins[0]}"
 else
     if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
@@ -28,7 +30,9 @@ else
     rm -rf "$venv"
     run python3 -m venv "$venv"
     run "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "${pins[@]}"
-    echo "${pins[*]}" >"$venv/pins"
+    # kubernetes-validate ships the schemas of every version (108 MB).
+    run "$venv/bin/python" ci/deploy_manifests.py --prune-schemas
+    echo "$stamp" >"$venv/pins"
 fi
 
 if [ -z "${PSEC_BIN_DIR:-}" ]; then

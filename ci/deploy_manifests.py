@@ -17,6 +17,8 @@ ci/deploy-manifests.sh, in the venv that holds kubernetes-validate):
 
 Every problem is printed; any problem fails.
 Usage: deploy_manifests.py --psecd PATH --psec PATH MANIFEST_DIR
+       deploy_manifests.py --prune-schemas (after installing: keeps only the
+       schemas of the versions checked)
 """
 
 import argparse
@@ -489,7 +491,20 @@ def start_psecd(psecd_bin, psec_bin, psecd, uid):
             log.close()
 
 
+def prune_schemas():
+    """Deletes the installed schemas of the Kubernetes versions not checked."""
+    schemas = Path(kv.__file__).parent / "kubernetes-json-schema"
+    keep = {f"v{version}-local-strict" for version in KUBERNETES_VERSIONS}
+    for path in schemas.iterdir():
+        if path.is_dir() and path.name.startswith("v") and path.name not in keep:
+            shutil.rmtree(path)
+    print(f"kept the schemas of {', '.join(sorted(keep))}")
+
+
 def main():
+    if sys.argv[1:] == ["--prune-schemas"]:
+        prune_schemas()
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--psecd", required=True)
     parser.add_argument("--psec", required=True)

@@ -11,11 +11,13 @@
 //! psecd finds it in its cache of validated tokens) and cold (a new token
 //! for every request: a full ES256 verification each time). Tokens are
 //! real ES256 JWT-SVIDs from `psec_jwt_svid::testing`, trusted through
-//! the bundle file `write-jwt-bundle` writes.
+//! the bundle file `write-jwt-bundle` writes. The cases take turns in
+//! rounds, each doing a tenth of its requests per round.
 
 use psec_client::{Authentication, BasicClient, Endpoint};
 use psec_jwt_svid::testing::{Signer, bundle_set, unix_now};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The trust domain of the benchmark's tokens.
 const TRUST_DOMAIN: &str = "bench.example";
@@ -48,6 +50,10 @@ fn token(authority: &Signer, serial: usize) -> String {
         }),
     )
 }
+
+/// The cases take turns, in this many rounds, so that a change in the
+/// machine's load (other builds, say) falls on every case alike.
+const ROUNDS: usize = 10;
 
 /// One request of a case.
 type Op<'a> = &'a (dyn Fn() -> Result<(), psec_client::Error> + Sync);
@@ -106,11 +112,30 @@ pub(crate) fn run(socket: &str, iterations: usize) -> Result<(), Box<dyn std::er
                     .map(drop)
             }),
         ];
-        for (name, op) in cases {
-            if std::env::var("PSEC_BENCH_ONLY").is_ok_and(|only| !name.contains(&only)) {
-                continue;
+        let cases: Vec<_> = cases
+            .into_iter()
+            .filter(|(name, _)| {
+                std::env::var("PSEC_BENCH_ONLY").map_or(true, |only| name.contains(&only))
+            })
+            .collect();
+        let mut totals: Vec<super::Measured> = cases
+            .iter()
+            .map(|_| super::Measured {
+                latencies: Vec::with_capacity(threads * iterations),
+                wall: Duration::ZERO,
+                failures: 0,
+            })
+            .collect();
+        for round in 0..ROUNDS {
+            let share = iterations / ROUNDS + usize::from(round < iterations % ROUNDS);
+            for ((_, op), total) in cases.iter().zip(&mut totals) {
+                let measured = super::measure(threads, share, op);
+                total.latencies.extend(measured.latencies);
+                total.wall += measured.wall;
+                total.failures += measured.failures;
             }
-            let measured = super::measure(threads, iterations, op);
+        }
+        for ((name, _), measured) in cases.into_iter().zip(totals) {
             if threads == 1 {
                 at_one.push((name, micros(&measured)));
             }

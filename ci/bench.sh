@@ -126,8 +126,9 @@ fi
 # in a file) and Direct authenticators; ListKeys, which needs an
 # authenticated application, with each; JwtSvid with one token reused
 # (warm: psecd's cache of validated tokens) and with a new token per
-# request (cold: a full ES256 verification). psec-bench prints each case's
-# mean cost at one client beside UnixPeerCredentials'.
+# request (cold: a full ES256 verification), the cases taking turns.
+# psec-bench prints each case's median and mean cost at one client beside
+# UnixPeerCredentials'.
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     step "the cost of authenticating one request: JwtSvid beside UnixPeerCredentials"

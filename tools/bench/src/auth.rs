@@ -114,8 +114,9 @@ pub(crate) fn run(socket: &str, iterations: usize) -> Result<(), Box<dyn std::er
         ];
         let cases: Vec<_> = cases
             .into_iter()
-            .filter(|(name, _)| {
-                std::env::var("PSEC_BENCH_ONLY").map_or(true, |only| name.contains(&only))
+            .filter(|(name, _)| match std::env::var("PSEC_BENCH_ONLY") {
+                Ok(only) => name.contains(&only),
+                Err(_) => true,
             })
             .collect();
         let mut totals: Vec<super::Measured> = cases

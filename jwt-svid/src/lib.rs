@@ -33,6 +33,9 @@ mod spiffe_id;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod token;
+#[cfg(feature = "workload-api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "workload-api")))]
+pub mod workload_api;
 
 pub use bundle::{JwtBundles, MIN_RSA_BITS};
 pub use cache::ValidatedCache;

@@ -7,6 +7,12 @@
     reason = "test helpers: a failure is a broken fixture"
 )]
 
+#[cfg(feature = "workload-api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "workload-api")))]
+mod stand_in;
+#[cfg(feature = "workload-api")]
+pub use stand_in::StandInWorkloadApi;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rsa::pkcs8::DecodePrivateKey;

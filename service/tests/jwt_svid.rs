@@ -2,7 +2,9 @@
 //! ES256 and RS256 keys, a bundle file in the SPIFFE JWKS format, tenants
 //! apart by SPIFFE ID, every kind of bad token refused with
 //! AuthenticationError, tokens kept out of the log, bundles rotated without
-//! a restart.
+//! a restart; the same through the SPIFFE Workload API, served by
+//! `StandInWorkloadApi` (SPIRE can not run here; ci/spire-e2e.sh runs the
+//! scenario against a real agent where one is installed).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,7 +18,7 @@ mod common;
 use common::{ECDSA, Psecd, TestConfig, p256_signing, status};
 use psec_client::psec_interface::SecretBytes;
 use psec_client::{AuthType, Authentication, BasicClient, Endpoint, ResponseStatus};
-use psec_jwt_svid::testing::{Signer, bundle_set, unix_now, unsigned};
+use psec_jwt_svid::testing::{Signer, StandInWorkloadApi, bundle_set, unix_now, unsigned};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -221,27 +223,6 @@ fn a_rotated_bundle_file_is_picked_up_without_a_restart() {
 }
 
 #[test]
-fn an_endpoint_alone_starts_and_refuses_tokens_saying_why() {
-    let es = Signer::es256("es-1", "k");
-    let psecd = Psecd::start_with(&TestConfig {
-        authenticators: "[authenticator]\nauth_type = \"JwtSvid\"\n\
-                         workload_endpoint = \"unix:///run/spire/sockets/agent.sock\"\n\n"
-            .into(),
-        ..TestConfig::default()
-    });
-    let c = client(&psecd, &es.mint(WEB, &["parsec"]));
-    assert_eq!(c.list_authenticators().unwrap()[0].id, AuthType::JwtSvid);
-    assert_eq!(
-        status(c.list_keys().unwrap_err()),
-        ResponseStatus::AuthenticationError
-    );
-    assert_eq!(c.ping().unwrap(), (1, 0));
-    let log = psecd.log();
-    assert!(log.contains("Workload API"), "{log}");
-    assert!(log.contains("jwt_bundle_path"), "{log}");
-}
-
-#[test]
 fn a_bad_bundle_file_stops_the_start_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("jwt-bundles.json");
@@ -255,4 +236,185 @@ fn a_bad_bundle_file_stops_the_start_naming_it() {
         .to_string();
     assert!(error.contains(&bundle.display().to_string()), "{error}");
     assert!(error.contains("without a kid"), "{error}");
+}
+
+/// JwtSvid on the Workload API at `endpoint`, Direct second.
+fn agent_config(endpoint: &str) -> TestConfig {
+    TestConfig {
+        authenticators: format!(
+            "[[authenticator]]\nauth_type = \"JwtSvid\"\nworkload_endpoint = \"{endpoint}\"\n\n\
+             [[authenticator]]\nauth_type = \"Direct\"\n\n"
+        ),
+        ..TestConfig::default()
+    }
+}
+
+/// Waits until `check` holds, polling with a deadline.
+fn eventually(psecd: &Psecd, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}\n{}", psecd.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn accepted(psecd: &Psecd, token: &str) -> bool {
+    match client(psecd, token).list_keys() {
+        Ok(_) => true,
+        Err(e) => {
+            assert_eq!(status(e), ResponseStatus::AuthenticationError);
+            false
+        }
+    }
+}
+
+#[test]
+fn workload_api_bundles_validate_rotate_and_outlive_an_agent_outage() {
+    let a = Signer::es256("a", "agent authority a");
+    let b = Signer::rs256("b", 0);
+    let c = Signer::es384("c", "agent authority c");
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = StandInWorkloadApi::start(
+        &dir.path().join("agent.sock"),
+        "example.org",
+        vec![a.clone()],
+    )
+    .unwrap();
+    let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
+    let pid = psecd.pid();
+    let direct = psecd.client("direct-app");
+    let token_a = a.mint(WEB, &["parsec"]);
+    let token_b = b.mint(WEB, &["parsec"]);
+    let token_c = c.mint(WEB, &["parsec"]);
+
+    // The start waited for the first bundles: a valid token works at once.
+    client(&psecd, &token_a)
+        .psa_generate_key("kept", p256_signing())
+        .unwrap();
+    assert!(!accepted(&psecd, &token_b));
+
+    // A rotation: b joins, then a leaves; no restart.
+    agent.rotate(vec![b.clone(), a.clone()]);
+    eventually(&psecd, "b's tokens accepted after b joined", || {
+        accepted(&psecd, &token_b)
+    });
+    assert!(accepted(&psecd, &token_a), "a is still in the set");
+    agent.rotate(vec![b.clone()]);
+    eventually(&psecd, "a's tokens refused once a left", || {
+        !accepted(&psecd, &token_a)
+    });
+    let keys = client(&psecd, &token_b).list_keys().unwrap();
+    assert_eq!(
+        keys.len(),
+        1,
+        "the SPIFFE ID keeps its keys across rotations"
+    );
+
+    // The agent stops: the last bundles stay in force, other
+    // authenticators are served, the outage is logged once.
+    agent.stop();
+    eventually(&psecd, "the outage logged", || {
+        psecd.log().contains("is unreachable")
+    });
+    for _ in 0..5 {
+        assert!(
+            accepted(&psecd, &token_b),
+            "validated with the last bundles"
+        );
+        assert!(!accepted(&psecd, &token_c));
+        direct.ping().unwrap();
+        direct.list_keys().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        psecd.log().matches("is unreachable").count(),
+        1,
+        "one warning per outage\n{}",
+        psecd.log()
+    );
+
+    // Rotated while it was down; picked up once it is back.
+    agent.rotate(vec![c.clone()]);
+    agent.resume().unwrap();
+    eventually(
+        &psecd,
+        "the rotation made during the outage picked up",
+        || accepted(&psecd, &token_c),
+    );
+    assert!(!accepted(&psecd, &token_b));
+    assert!(psecd.log().contains("is back"), "{}", psecd.log());
+    assert_eq!(psecd.pid(), pid, "no restart");
+    let log = psecd.log();
+    for token in [&token_a, &token_b, &token_c] {
+        for part in token.split('.').filter(|p| p.len() > 8) {
+            assert!(!log.contains(part), "a token is in the log:\n{log}");
+        }
+    }
+}
+
+#[test]
+fn without_bundles_jwt_svids_are_refused_and_other_authenticators_served() {
+    let a = Signer::es256("a", "agent authority a");
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("agent.sock");
+    let psecd = Psecd::start_with(&agent_config(&format!("unix://{}", socket.display())));
+    let token = a.mint(WEB, &["parsec"]);
+    let direct = psecd.client("direct-app");
+    for _ in 0..10 {
+        assert_eq!(
+            status(client(&psecd, &token).list_keys().unwrap_err()),
+            ResponseStatus::AuthenticationError
+        );
+        direct.list_keys().unwrap();
+    }
+    let log = psecd.log();
+    assert_eq!(
+        log.matches("no JWT bundles received yet").count(),
+        1,
+        "rate-limited, not one warning per request:\n{log}"
+    );
+
+    // The agent comes up later: its bundles are fetched without a restart.
+    let _agent = StandInWorkloadApi::start(&socket, "example.org", vec![a]).unwrap();
+    eventually(
+        &psecd,
+        "bundles fetched from an agent that came up late",
+        || accepted(&psecd, &token),
+    );
+}
+
+#[test]
+fn bad_tokens_are_refused_through_the_workload_api_source() {
+    let es = Signer::es256("es-1", "agent es256");
+    let rs = Signer::rs256("rs-1", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let agent = StandInWorkloadApi::start(
+        &dir.path().join("agent.sock"),
+        "example.org",
+        vec![es.clone(), rs.clone()],
+    )
+    .unwrap();
+    let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
+    assert!(accepted(&psecd, &es.mint(WEB, &["parsec"])));
+    assert!(accepted(&psecd, &rs.mint(DB, &["parsec"])));
+    let now = unix_now();
+    let expired = json!({ "sub": WEB, "aud": ["parsec"], "iat": now - 7200, "exp": now - 3600 });
+    for (what, token) in [
+        ("expired", es.sign(&es.header(), &expired)),
+        ("wrong audience", es.mint(WEB, &["vault"])),
+        (
+            "unknown trust domain",
+            es.mint("spiffe://evil.example/web", &["parsec"]),
+        ),
+        (
+            "key outside the bundle",
+            Signer::es256("es-1", "not the agent's key").mint(WEB, &["parsec"]),
+        ),
+    ] {
+        assert_eq!(
+            status(client(&psecd, &token).list_keys().unwrap_err()),
+            ResponseStatus::AuthenticationError,
+            "{what}"
+        );
+    }
 }

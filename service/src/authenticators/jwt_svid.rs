@@ -2,12 +2,14 @@
 //! validated locally against the trust domains' JWT bundles; the
 //! application is its SPIFFE ID.
 //!
-//! Where the bundles come from: the file `jwt_bundle_path` (a psec
-//! extension), read at start, on SIGHUP (with the whole configuration) and
+//! Where the bundles come from: the SPIFFE Workload API at
+//! `workload_endpoint` (as Parsec's configuration names it; see [`agent`]),
+//! or the file `jwt_bundle_path` (a psec extension, for nodes without an
+//! agent), read at start, on SIGHUP (with the whole configuration) and
 //! whenever the file changes (its modification time, size or inode, looked
-//! at most once a second). With only `workload_endpoint` the service starts,
-//! but has no Workload API client yet: every JWT-SVID request is refused
-//! with AuthenticationError, and the log says why.
+//! at most once a second). When both are set, the file is used.
+
+mod agent;
 
 use super::AuthError;
 use psec_interface::ResponseStatus;
@@ -39,8 +41,8 @@ pub(crate) struct JwtSvid {
 enum Source {
     /// A bundle file, watched.
     File(BundleFile),
-    /// Only a Workload API endpoint, which this build cannot use yet.
-    NoClient { endpoint: String },
+    /// The Workload API, followed by a thread of its own.
+    Agent(agent::AgentSource),
 }
 
 #[derive(Debug)]
@@ -90,8 +92,8 @@ impl JwtSvid {
                 );
                 if let Some(endpoint) = endpoint {
                     log::info!(
-                        "JwtSvid: workload_endpoint {endpoint} is not used: this psecd has no \
-                         Workload API client yet and validates against jwt_bundle_path"
+                        "JwtSvid: workload_endpoint {endpoint} is not used: jwt_bundle_path \
+                         is set, and the bundles come from that file"
                     );
                 }
                 Source::File(BundleFile {
@@ -104,17 +106,7 @@ impl JwtSvid {
                     }),
                 })
             }
-            (None, Some(endpoint)) => {
-                log::warn!(
-                    "JwtSvid: workload_endpoint {endpoint}: this psecd has no SPIFFE Workload API \
-                     client yet, so every JWT-SVID request will be refused with \
-                     AuthenticationError; set jwt_bundle_path to validate tokens against a \
-                     JWT bundle file"
-                );
-                Source::NoClient {
-                    endpoint: endpoint.to_string(),
-                }
-            }
+            (None, Some(endpoint)) => Source::Agent(agent::AgentSource::start(endpoint)?),
             (None, None) => {
                 return Err(
                     "[authenticator] auth_type = \"JwtSvid\" needs workload_endpoint \
@@ -135,13 +127,7 @@ impl JwtSvid {
     pub(crate) fn authenticate(&self, token: &[u8]) -> Result<String, AuthError> {
         let (bundles, generation) = match &self.source {
             Source::File(file) => file.current(),
-            Source::NoClient { endpoint } => {
-                log::warn!(
-                    "JWT-SVID refused: no JWT bundles (workload_endpoint {endpoint} needs the \
-                     Workload API client, which this psecd does not have yet; set jwt_bundle_path)"
-                );
-                return Err(ResponseStatus::AuthenticationError);
-            }
+            Source::Agent(agent) => agent.current().ok_or(ResponseStatus::AuthenticationError)?,
         };
         let now = SystemTime::now();
         match self
@@ -242,8 +228,8 @@ mod tests {
     }
 
     #[test]
-    fn an_endpoint_alone_starts_and_refuses_every_token() {
-        let auth = JwtSvid::new(Some("unix:///run/spire/sockets/agent.sock"), None).unwrap();
+    fn an_unreachable_agent_starts_and_refuses_every_token() {
+        let auth = JwtSvid::new(Some("unix:///nowhere/agent.sock"), None).unwrap();
         let s = Signer::es256("k", "k");
         assert_eq!(
             auth.authenticate(s.mint(WEB, &["parsec"]).as_bytes()),
@@ -260,6 +246,8 @@ mod tests {
         );
         let scheme = JwtSvid::new(Some("/run/agent.sock"), None).unwrap_err();
         assert!(scheme.contains("unix:"), "{scheme}");
+        let tcp = JwtSvid::new(Some("tcp://127.0.0.1:8081"), None).unwrap_err();
+        assert!(tcp.contains("tcp: endpoints are not supported"), "{tcp}");
         let missing = JwtSvid::new(None, Some(Path::new("/nowhere/b.json"))).unwrap_err();
         assert!(missing.contains("/nowhere/b.json"), "{missing}");
         let dir = tempfile::tempdir().unwrap();

@@ -29,7 +29,25 @@ enum Kind {
     Direct(SecretBytes),
     UnixPeerCredentials(u32),
     JwtSvid(SecretBytes),
+    /// JWT-SVIDs fetched from the Workload API as needed.
+    #[cfg(feature = "spiffe-auth")]
+    Spiffe(Spiffe),
 }
+
+/// A shared SVID source; two are equal when they are the same source.
+#[cfg(feature = "spiffe-auth")]
+#[derive(Clone, Debug)]
+struct Spiffe(std::sync::Arc<crate::spiffe::SvidSource>);
+
+#[cfg(feature = "spiffe-auth")]
+impl PartialEq for Spiffe {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[cfg(feature = "spiffe-auth")]
+impl Eq for Spiffe {}
 
 impl Authentication {
     /// No authentication: only the operations open to anyone (Ping, the
@@ -80,6 +98,21 @@ impl Authentication {
         Ok(Authentication(Kind::JwtSvid(token)))
     }
 
+    /// JWT-SVIDs from the SPIFFE Workload API at `endpoint` (a `unix:`
+    /// URI), or at the one `SPIFFE_ENDPOINT_SOCKET` names when `None`.
+    /// Each request carries an SVID of audience `parsec`, fetched with
+    /// FetchJWTSVID when first needed and again shortly before it expires
+    /// (feature `spiffe-auth`). Clones share the SVID. Error: no endpoint,
+    /// or one that is not a `unix:` URI ([`ClientErrorKind::WorkloadApi`]);
+    /// the agent is first asked at the first request.
+    #[cfg(feature = "spiffe-auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "spiffe-auth")))]
+    pub fn spiffe(endpoint: Option<&str>) -> Result<Self, Error> {
+        Ok(Authentication(Kind::Spiffe(Spiffe(std::sync::Arc::new(
+            crate::spiffe::SvidSource::new(endpoint)?,
+        )))))
+    }
+
     /// The auth type put in request headers.
     pub fn auth_type(&self) -> AuthType {
         match self.0 {
@@ -87,17 +120,29 @@ impl Authentication {
             Kind::Direct(_) => AuthType::Direct,
             Kind::UnixPeerCredentials(_) => AuthType::UnixPeerCredentials,
             Kind::JwtSvid(_) => AuthType::JwtSvid,
+            #[cfg(feature = "spiffe-auth")]
+            Kind::Spiffe(_) => AuthType::JwtSvid,
         }
     }
 
     /// The auth bytes put after the request body: nothing, the application
     /// name in UTF-8, the user id as 4 bytes little-endian, or the token.
+    /// For [`Authentication::spiffe`], the SVID in use, fetched first if
+    /// needed; empty if that fails (requests sent by this crate's clients
+    /// report the failure instead).
     pub fn auth_buffer(&self) -> AuthBuffer {
-        match &self.0 {
+        self.credentials().unwrap_or_default()
+    }
+
+    /// [`Authentication::auth_buffer`], with the Workload API's failure.
+    pub(crate) fn credentials(&self) -> Result<AuthBuffer, Error> {
+        Ok(match &self.0 {
             Kind::None => AuthBuffer::default(),
             Kind::Direct(bytes) | Kind::JwtSvid(bytes) => AuthBuffer::new(bytes.to_vec()),
             Kind::UnixPeerCredentials(uid) => AuthBuffer::new(uid.to_le_bytes().to_vec()),
-        }
+            #[cfg(feature = "spiffe-auth")]
+            Kind::Spiffe(source) => AuthBuffer::new(source.0.token()?.to_vec()),
+        })
     }
 }
 
@@ -130,6 +175,8 @@ impl fmt::Debug for Authentication {
                 "Authentication::JwtSvid(token hidden, {} bytes)",
                 token.len()
             ),
+            #[cfg(feature = "spiffe-auth")]
+            Kind::Spiffe(_) => f.write_str("Authentication::Spiffe(token hidden)"),
         }
     }
 }

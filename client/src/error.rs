@@ -150,6 +150,16 @@ pub enum ClientErrorKind {
         /// Why.
         source: io::Error,
     },
+    /// No JWT-SVID could be had from the SPIFFE Workload API (feature
+    /// `spiffe-auth`).
+    #[cfg(feature = "spiffe-auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "spiffe-auth")))]
+    WorkloadApi {
+        /// The endpoint, or the variable that should have named it.
+        endpoint: String,
+        /// Why.
+        source: psec_jwt_svid::workload_api::WorkloadApiError,
+    },
 }
 
 impl fmt::Display for ClientErrorKind {
@@ -257,6 +267,11 @@ impl fmt::Display for ClientErrorKind {
                 "could not read this process's user id from /proc/self (needed for Unix \
                  peer credentials authentication); is /proc mounted?",
             ),
+            #[cfg(feature = "spiffe-auth")]
+            ClientErrorKind::WorkloadApi { endpoint, source } => write!(
+                f,
+                "no JWT-SVID from the SPIFFE Workload API at {endpoint}: {source}"
+            ),
         }
     }
 }
@@ -267,6 +282,8 @@ impl std::error::Error for ClientErrorKind {
             ClientErrorKind::Connect { source, .. }
             | ClientErrorKind::Io { source, .. }
             | ClientErrorKind::UnknownUid { source } => Some(source),
+            #[cfg(feature = "spiffe-auth")]
+            ClientErrorKind::WorkloadApi { source, .. } => Some(source),
             ClientErrorKind::MalformedResponse(problem) => {
                 let status: &(dyn std::error::Error + 'static) = problem.status()?;
                 Some(status)

@@ -195,7 +195,7 @@ pub(crate) fn request_for(
         body: operation
             .into_body()
             .map_err(ClientErrorKind::InvalidRequest)?,
-        auth: auth.auth_buffer(),
+        auth: auth.credentials()?,
     })
 }
 

@@ -46,6 +46,11 @@
 //!   bytes), each an `async fn` on tokio's Unix socket, with the same
 //!   timeout and response limit. It adds tokio (its `net`, `io-util` and
 //!   `time` parts), still pure Rust.
+//! - `spiffe-auth` (off by default): [`Authentication::spiffe`], JWT-SVID
+//!   authentication with SVIDs fetched from the SPIFFE Workload API
+//!   (`SPIFFE_ENDPOINT_SOCKET`) and kept until shortly before they expire.
+//!   It adds psec-jwt-svid's Workload API client (h2, prost, tokio), pure
+//!   Rust; Parsec's client names the same feature.
 //!
 //! # Example
 //!
@@ -90,6 +95,9 @@ mod basic;
 mod endpoint;
 mod error;
 pub mod ipc;
+#[cfg(feature = "spiffe-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "spiffe-auth")))]
+pub mod spiffe;
 
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]

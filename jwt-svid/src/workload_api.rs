@@ -255,6 +255,24 @@ impl JwtBundlesStream {
     }
 }
 
+/// The `exp` of a JWT-SVID the agent issued, read without checking the
+/// signature: for a client deciding when to fetch a new one, never for
+/// accepting a token.
+pub fn unverified_expiry(svid: &str) -> Result<std::time::SystemTime, WorkloadApiError> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Exp {
+        exp: u64,
+    }
+    let bad = || WorkloadApiError::Protocol("a JWT-SVID without a readable exp claim");
+    let payload = svid.split('.').nth(1).ok_or_else(bad)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| bad())?;
+    let exp: Exp = serde_json::from_slice(&json).map_err(|_| bad())?;
+    Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp.exp))
+}
+
 /// The bundle set of a FetchJWTBundles message.
 pub fn bundles_of(response: &proto::JwtBundlesResponse) -> Result<JwtBundles, WorkloadApiError> {
     let mut bundles = JwtBundles::new();

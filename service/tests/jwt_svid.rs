@@ -418,3 +418,48 @@ fn bad_tokens_are_refused_through_the_workload_api_source() {
         );
     }
 }
+
+#[test]
+fn psec_client_spiffe_auth_fetches_an_svid_and_keeps_it_until_near_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = StandInWorkloadApi::start(
+        &dir.path().join("agent.sock"),
+        "example.org",
+        vec![Signer::es256("a", "client authority")],
+    )
+    .unwrap();
+    let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
+    let spiffe = BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
+        .with_provider(psecd.backend.provider_id())
+        .with_auth(Authentication::spiffe(Some(&agent.endpoint())).unwrap());
+    spiffe.psa_generate_key("mine", p256_signing()).unwrap();
+    spiffe.list_keys().unwrap();
+    spiffe.psa_sign_hash("mine", &[3; 32], ECDSA).unwrap();
+    assert_eq!(agent.svids_issued(), 1, "one SVID for three requests");
+
+    // An SVID that lives 2 s is renewed before it expires.
+    agent.set_svid_ttl(Duration::from_secs(2));
+    let short = BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
+        .with_provider(psecd.backend.provider_id())
+        .with_auth(Authentication::spiffe(Some(&agent.endpoint())).unwrap());
+    short.list_keys().unwrap();
+    assert_eq!(agent.svids_issued(), 2);
+    std::thread::sleep(Duration::from_millis(2100));
+    let keys = short.list_keys().unwrap();
+    assert_eq!(agent.svids_issued(), 3, "renewed near its expiry");
+    // Both clients run as this uid: one SPIFFE ID, one set of keys.
+    assert_eq!(keys.len(), 1);
+
+    // An agent that is gone: the client says so, naming the endpoint.
+    let gone = dir.path().join("gone.sock");
+    let error = BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
+        .with_provider(psecd.backend.provider_id())
+        .with_auth(Authentication::spiffe(Some(&format!("unix://{}", gone.display()))).unwrap())
+        .list_keys()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("Workload API") && error.contains("gone.sock"),
+        "{error}"
+    );
+}

@@ -33,6 +33,7 @@ struct Shared {
     trust_domain: String,
     authorities: watch::Sender<Vec<Signer>>,
     svid_ttl: Mutex<Duration>,
+    issued: std::sync::atomic::AtomicUsize,
 }
 
 struct Running {
@@ -55,6 +56,7 @@ impl StandInWorkloadApi {
                 trust_domain: trust_domain.to_string(),
                 authorities: watch::Sender::new(authorities),
                 svid_ttl: Mutex::new(Duration::from_secs(3600)),
+                issued: std::sync::atomic::AtomicUsize::new(0),
             }),
             running: None,
         };
@@ -84,6 +86,11 @@ impl StandInWorkloadApi {
         *lock(&self.shared.svid_ttl) = ttl;
     }
 
+    /// How many JWT-SVIDs FetchJWTSVID has issued.
+    pub fn svids_issued(&self) -> usize {
+        self.shared.issued.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Stops serving: every connection and stream is closed and the socket
     /// file removed, as when an agent goes down.
     pub fn stop(&mut self) {
@@ -100,6 +107,11 @@ impl StandInWorkloadApi {
             return Ok(());
         }
         let listener = std::os::unix::net::UnixListener::bind(&self.path)?;
+        // Any local user may ask, as of a SPIRE agent's socket.
+        std::fs::set_permissions(
+            &self.path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o666),
+        )?;
         listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -233,6 +245,9 @@ fn mint(
         &signer.header(),
         &json!({ "sub": id, "aud": request.audience, "iat": now, "exp": now + ttl }),
     );
+    shared
+        .issued
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     Ok(proto::JwtSvidResponse {
         svids: vec![proto::JwtSvid {
             spiffe_id: id,

@@ -68,6 +68,22 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "PSEC_JWT_SVID_FILE", value_name = "PATH")]
     pub(crate) jwt_svid_file: Option<PathBuf>,
 
+    /// Authenticate with JWT-SVIDs (audience "parsec") fetched from the
+    /// SPIFFE Workload API at SPIFFE_ENDPOINT_SOCKET, for services with the
+    /// JwtSvid authenticator; the token is never printed.
+    #[arg(long, global = true, conflicts_with = "jwt_svid_file")]
+    pub(crate) spiffe: bool,
+
+    /// The Workload API endpoint for --spiffe (unix:///path/to/agent.sock),
+    /// instead of SPIFFE_ENDPOINT_SOCKET; implies --spiffe.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URI",
+        conflicts_with = "jwt_svid_file"
+    )]
+    pub(crate) spiffe_endpoint: Option<String>,
+
     /// How list and info commands print: a table for people, JSON for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,

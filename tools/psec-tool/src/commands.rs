@@ -443,8 +443,14 @@ impl<'a> Session<'a> {
     /// Picks the provider (-p, checked against the service's list, or the
     /// first) and the authentication.
     fn ready(&self) -> Result<Ready<'a>> {
+        let spiffe = self.cli.spiffe || self.cli.spiffe_endpoint.is_some();
         let client = match &self.cli.jwt_svid_file {
             Some(path) => self.with_jwt_svid(path)?,
+            None if spiffe => {
+                let auth = psec_client::Authentication::spiffe(self.cli.spiffe_endpoint.as_deref())
+                    .map_err(|e| usage(format!("--spiffe: {e}")))?;
+                self.with_first_provider(auth)?
+            }
             None => self
                 .naked
                 .clone()
@@ -488,8 +494,11 @@ impl<'a> Session<'a> {
     /// The client with the JWT-SVID read from `path` and the service's
     /// first provider (a `-p` provider replaces it afterwards).
     fn with_jwt_svid(&self, path: &std::path::Path) -> Result<BasicClient> {
-        let text = std::fs::read(path)
-            .map_err(|e| usage(format!("--jwt-svid-file {}: {e}", path.display())))?;
+        // Wiped when dropped: the client keeps its own wiped copy.
+        let text = zeroize::Zeroizing::new(
+            std::fs::read(path)
+                .map_err(|e| usage(format!("--jwt-svid-file {}: {e}", path.display())))?,
+        );
         let token = text.trim_ascii();
         if token.is_empty() {
             return Err(usage(format!(
@@ -499,6 +508,12 @@ impl<'a> Session<'a> {
         }
         let auth = psec_client::Authentication::jwt_svid(token.into())
             .map_err(|e| usage(format!("--jwt-svid-file {}: {e}", path.display())))?;
+        self.with_first_provider(auth)
+    }
+
+    /// The client with `auth` and the service's first provider (a `-p`
+    /// provider replaces it afterwards).
+    fn with_first_provider(&self, auth: psec_client::Authentication) -> Result<BasicClient> {
         let providers = self
             .naked
             .list_providers()

@@ -11,8 +11,11 @@
 //! RS384, RS512, PS256, PS384, PS512 (RustCrypto `rsa`, public-key
 //! operations only). Pure Rust.
 //!
-//! Features: `testing` adds [`testing`], which mints bundles and tokens
-//! with fixed test keys (for tests, fuzz seeds and benchmarks only).
+//! Features: `workload-api` adds `workload_api`, a client of the SPIFFE
+//! Workload API (the JWT bundle stream, JWT-SVIDs for the caller) on h2 and
+//! tokio. `testing` adds [`testing`], which mints bundles and tokens with
+//! fixed test keys (for tests, fuzz seeds and benchmarks only); with both,
+//! `testing::StandInWorkloadApi`, a stand-in agent for tests.
 //!
 //! ```
 //! use psec_jwt_svid::{Error, JwtBundles, Validator};

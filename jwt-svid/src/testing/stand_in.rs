@@ -340,3 +340,48 @@ fn reply(mut respond: SendResponse<Bytes>, message: &impl prost::Message) {
 fn fail(respond: &mut SendResponse<Bytes>, code: u32, message: &str) {
     let _ = respond.send_response(grpc_head(Some((code, message))), true);
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+    use super::*;
+    use crate::workload_api::WorkloadApiError;
+
+    #[test]
+    fn calls_without_the_security_header_are_refused_as_an_agent_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.sock");
+        let _agent =
+            StandInWorkloadApi::start(&path, "example.org", vec![Signer::es256("k", "k")])
+                .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let stream = tokio::net::UnixStream::connect(&path).await.unwrap();
+            let (send, connection) = h2::client::handshake(stream).await.unwrap();
+            drop(tokio::spawn(connection));
+            let mut send = send.ready().await.unwrap();
+            let head = http::Request::post("http://localhost/SpiffeWorkloadAPI/FetchJWTSVID")
+                .header(http::header::CONTENT_TYPE, "application/grpc")
+                .header(http::header::TE, "trailers")
+                .body(())
+                .unwrap();
+            let (response, mut body) = send.send_request(head, false).unwrap();
+            let request = proto::JwtSvidRequest {
+                audience: vec!["parsec".into()],
+                spiffe_id: String::new(),
+            };
+            body.send_data(grpc::frame(&request), true).unwrap();
+            let response = response.await.unwrap();
+            match grpc::status(response.headers()) {
+                Some(Err(WorkloadApiError::Status { code: 3, message })) => {
+                    assert_eq!(message, "security header missing from request")
+                }
+                other => panic!("{other:?}"),
+            }
+        });
+    }
+}

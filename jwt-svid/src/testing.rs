@@ -7,10 +7,10 @@
     reason = "test helpers: a failure is a broken fixture"
 )]
 
-#[cfg(feature = "workload-api")]
-#[cfg_attr(docsrs, doc(cfg(feature = "workload-api")))]
+#[cfg(all(feature = "testing", feature = "workload-api"))]
 mod stand_in;
-#[cfg(feature = "workload-api")]
+#[cfg(all(feature = "testing", feature = "workload-api"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "testing", feature = "workload-api"))))]
 pub use stand_in::StandInWorkloadApi;
 
 use base64::Engine;

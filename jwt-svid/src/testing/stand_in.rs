@@ -353,8 +353,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.sock");
         let _agent =
-            StandInWorkloadApi::start(&path, "example.org", vec![Signer::es256("k", "k")])
-                .unwrap();
+            StandInWorkloadApi::start(&path, "example.org", vec![Signer::es256("k", "k")]).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -191,9 +191,10 @@ pub struct AuthenticatorConfig {
     /// Applications allowed to call ListClients and DeleteClient.
     #[serde(default)]
     pub admins: Vec<Admin>,
-    /// JwtSvid only: the SPIFFE Workload API endpoint
-    /// (`unix:///run/spire/sockets/agent.sock`). Accepted as in Parsec;
-    /// psecd has no Workload API client yet (see `jwt_bundle_path`).
+    /// JwtSvid only: the SPIFFE Workload API endpoint, as in Parsec
+    /// (`unix:///run/spire/sockets/agent.sock`; `tcp:` is not supported):
+    /// the JWT bundles are streamed from it. Not used when
+    /// `jwt_bundle_path` is set.
     pub workload_endpoint: Option<String>,
     /// JwtSvid only, a psec extension: a file of JWT bundles (a JSON
     /// object mapping each trust domain to its JWKS) to validate tokens

@@ -14,8 +14,24 @@
 # through cryptoki on the same token;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
+# PSEC_BENCH_MBEDTLS=3.6 builds psecd (in target/mbedtls-3.6) against Mbed
+# TLS 3.6.5 with thread support (threaded_mbedtls in common.sh), where its
+# Mbed Crypto provider signs in parallel; the closing lines then give
+# sign-hash at 8 clients over 1 client, for psecd and for Parsec.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 iterations="${1:-2000}"
+case "${PSEC_BENCH_MBEDTLS:-3.5}" in
+3.5) ;;
+3.6)
+    threaded_mbedtls
+    export CARGO_TARGET_DIR="$PSEC_ROOT/target/mbedtls-3.6"
+    ;;
+*)
+    echo "PSEC_BENCH_MBEDTLS is 3.5 (psa-crypto's own Mbed TLS) or 3.6, not $PSEC_BENCH_MBEDTLS" >&2
+    exit 1
+    ;;
+esac
+release="${CARGO_TARGET_DIR:-$PSEC_ROOT/target}/release"
 step "release build"
 run cargo build --release --locked -p psec-service -p psec-bench
 work="$(mktemp -d)"
@@ -47,7 +63,7 @@ elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
     start_swtpm "$work/tpm"
     sed -i "s|provider_type = \"MbedCrypto\"|provider_type = \"Tpm\"\ntcti = \"$tcti\"|" "$work/config.toml"
 fi
-bench="$PSEC_ROOT/target/release/psec-bench"
+bench="$release/psec-bench"
 # wait_for_socket PATH PID NAME: until PATH is a socket, while PID lives.
 wait_for_socket() {
     local deadline=$((SECONDS + 30))
@@ -57,7 +73,7 @@ wait_for_socket() {
         sleep 0.05
     done
 }
-target/release/psecd --config "$work/config.toml" &
+"$release/psecd" --config "$work/config.toml" &
 pid=$!
 wait_for_socket "$work/parsec.sock" "$pid" psecd
 step "benchmark, $iterations operations per client"
@@ -119,6 +135,15 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
                     (f != "" ? sprintf("%.2f", psecd[key] / f) : "-"), (p != "" ? sprintf("%.2f", psecd[key] / p) : "-")
             }
         }' "$work/floor.fig" "$work/parsec.fig" "$work/psecd.fig"
+    step "ECDSA P-256 sign-hash, 8 clients over 1 client (Mbed TLS ${PSEC_BENCH_MBEDTLS:-3.5})"
+    awk -F'|' '
+        FNR == 1 { file++ }
+        $1 == "ECDSA P-256 sign-hash, psecd" { ops[file "|" $2] = $3 }
+        END {
+            printf "psecd  %.2f (%s / %s ops/s)\n", ops["2|8"] / ops["2|1"], ops["2|8"], ops["2|1"]
+            printf "Parsec %.2f (%s / %s ops/s)\n", ops["1|8"] / ops["1|1"], ops["1|8"], ops["1|1"]
+            printf "psecd / Parsec at 8 clients: %.2f\n", ops["2|8"] / ops["1|8"]
+        }' "$work/parsec.fig" "$work/psecd.fig"
 fi
 
 # --- The cost of authenticating one request (issue 13) -----------------------

@@ -126,6 +126,52 @@ install_parsec_reference() {
     PARSEC_REFERENCE="$root/bin/parsec"
 }
 
+# Mbed TLS 3.6 with thread support, for the Mbed Crypto provider's
+# parallel mode (ci/mbedtls-threaded.sh, and ci/bench.sh with
+# PSEC_BENCH_MBEDTLS=3.6). crates.io is the one place CI can fetch it from:
+# the mbedtls-rs-sys crate carries the whole Mbed TLS 3.6.5 tree
+# (CMakeLists.txt, library/, include/, its generated files; Apache-2.0 OR
+# GPL-2.0-or-later, as Mbed TLS). The pinned .crate is downloaded, checked
+# against its sha256, unpacked, its mbedtls_config.h given
+# MBEDTLS_THREADING_C and MBEDTLS_THREADING_PTHREAD (config.py needs Mbed
+# TLS' framework submodule, which the crate lacks: the two lines are
+# uncommented and the preprocessor checks the result), and libmbedcrypto.a
+# built with CMake, all under target/mbedtls-3.6.5, once: a rerun finds it
+# there. Exports what psa-crypto-sys reads to link it instead of its own
+# Mbed TLS 3.5.1: MBEDTLS_INCLUDE_DIR, MBEDTLS_LIB_DIR, MBEDCRYPTO_STATIC.
+threaded_mbedtls() {
+    local crate=mbedtls-rs-sys version=0.3.1
+    local sha256=ed3d6fe75492994df511a63da8de669a0c59938ada3345e3d4756aec095d2ffb
+    local root="$PSEC_ROOT/target/mbedtls-3.6.5"
+    local src="$root/$crate-$version/mbedtls"
+    # What a build is made from; a cache made otherwise is made again.
+    local recipe="$crate $version $sha256 threading-c threading-pthread"
+    step "Mbed TLS 3.6.5 with thread support, in $root"
+    if [ "$(cat "$root/built" 2>/dev/null)" = "$recipe" ] && [ -f "$root/build/library/libmbedcrypto.a" ]; then
+        echo "built before: $root/build/library/libmbedcrypto.a"
+    else
+        command -v cmake >/dev/null || { export DEBIAN_FRONTEND=noninteractive; run apt-get update -qq; run apt-get install -y -qq cmake; }
+        rm -rf "$root"
+        mkdir -p "$root"
+        run curl -sSfL --retry 3 -o "$root/$crate.crate" "https://static.crates.io/crates/$crate/$crate-$version.crate"
+        echo "$sha256  $root/$crate.crate" | sha256sum -c -
+        run tar -xzf "$root/$crate.crate" -C "$root" "$crate-$version/mbedtls"
+        rm "$root/$crate.crate"
+        local config="$src/include/mbedtls/mbedtls_config.h"
+        run sed -i -e 's|^//#define MBEDTLS_THREADING_C$|#define MBEDTLS_THREADING_C|' \
+            -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' "$config"
+        local defined
+        defined="$(printf '#include <mbedtls/build_info.h>\n' | cc -E -dM -I "$src/include" - |
+            grep -cE '^#define (MBEDTLS_THREADING_C|MBEDTLS_THREADING_PTHREAD|MBEDTLS_PSA_CRYPTO_C) ')"
+        [ "$defined" = 3 ] || { echo "$config does not define the threading options" >&2; return 1; }
+        run cmake -S "$src" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+            -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF -DUSE_SHARED_MBEDTLS_LIBRARY=OFF >/dev/null
+        run cmake --build "$root/build" --target mbedcrypto --parallel 2
+        echo "$recipe" >"$root/built"
+    fi
+    export MBEDTLS_INCLUDE_DIR="$src/include" MBEDTLS_LIB_DIR="$root/build/library" MBEDCRYPTO_STATIC=1
+}
+
 start_swtpm() {
     # A free loopback port, and the next one for swtpm's control channel.
     local port

@@ -13,3 +13,6 @@ run cargo test --workspace --locked 2>&1 | tee target/ci-test.log
 # The same JWT-SVID scenario against a real SPIRE server and agent, where
 # they are installed; it says SKIPPED (and costs nothing) elsewhere.
 run bash ci/spire-e2e.sh
+# The Mbed Crypto provider once more, on Mbed TLS 3.6 with thread support,
+# where it calls Mbed TLS in parallel (appends to target/ci-test.log).
+run bash ci/mbedtls-threaded.sh

@@ -1,6 +1,13 @@
-//! The thin layer over psa-crypto: the lock every PSA call runs under, key
-//! ids and their encoding in the key store, opening and destroying keys,
-//! and the mapping of PSA errors.
+//! The thin layer over psa-crypto: how PSA calls are serialised (or not),
+//! key ids and their encoding in the key store, opening and destroying
+//! keys, and the mapping of PSA errors.
+//!
+//! Whether Mbed TLS may be called from several threads at once is decided
+//! once, by [`init`]: only if the build script found the linked Mbed TLS
+//! thread-safe (cfg `psec_mbedtls_thread_safe`: 3.6 or later, with
+//! `MBEDTLS_THREADING_C` and `MBEDTLS_THREADING_PTHREAD`) and the library
+//! itself says the same at run time. Otherwise, as with the Mbed TLS 3.5.1
+//! psa-crypto builds by default, every PSA call takes one process-wide lock.
 
 use psa_crypto::operations::{key_management, other};
 use psa_crypto::types::algorithm::Algorithm;
@@ -12,30 +19,76 @@ use psec_interface::{ResponseStatus, SecretBytes};
 use psec_provider::{KeyStoreError, ProviderError};
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, SeqDeserializer};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard};
 use zeroize::Zeroizing;
 
-/// Serialises every call into Mbed TLS.
+/// Serialises every call into an Mbed TLS that is not thread-safe.
 ///
-/// The Mbed TLS that psa-crypto builds has no `MBEDTLS_THREADING_C`: its key
-/// slots and random generator are process-wide state with no locking of
-/// their own. One lock per process (not per provider) is the only correct
-/// scope, since two providers share that state.
+/// Such an Mbed TLS (the one psa-crypto builds has no
+/// `MBEDTLS_THREADING_C`) keeps its key slots and random generator as
+/// process-wide state with no locking of its own. One lock per process
+/// (not per provider) is the only correct scope, since two providers share
+/// that state.
 static PSA_LOCK: Mutex<()> = Mutex::new(());
 
-/// Proof that the caller holds the PSA lock; every PSA call of this crate
-/// is made while one is alive.
+/// Whether PSA calls run in parallel, decided once by [`init`]; until then
+/// they take [`PSA_LOCK`].
+static PARALLEL: OnceLock<bool> = OnceLock::new();
+
+/// When PSA calls run in parallel, destroying a persistent key must not
+/// overlap a call that uses it (the PSA specification makes that undefined
+/// behaviour, and Mbed TLS 3.6 keeps to the specification). A key id picks
+/// one of these locks: every call on the key holds it shared, destroying
+/// the key holds it exclusively.
+static KEY_LOCKS: [RwLock<()>; KEY_LOCK_COUNT] = [const { RwLock::new(()) }; KEY_LOCK_COUNT];
+
+/// How many [`KEY_LOCKS`] there are: enough that two busy keys seldom
+/// share one, which costs nothing but a wait behind a destruction.
+const KEY_LOCK_COUNT: usize = 64;
+
+/// The key ids chosen by creations still in progress in this process, so
+/// that two creations never pick the same free id. With [`PSA_LOCK`] held
+/// from choosing an id to making the key this is never needed; without it,
+/// nothing else prevents the race.
+static RESERVED_IDS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// Whether PSA calls run in parallel now.
+pub(crate) fn parallel() -> bool {
+    PARALLEL.get().copied().unwrap_or(false)
+}
+
+/// Proof that the caller may make PSA calls now: it holds the PSA lock,
+/// or PSA calls run in parallel; and, for a call on one of the provider's
+/// persistent keys, that the key is not being destroyed.
 pub(crate) struct Psa {
-    _guard: MutexGuard<'static, ()>,
+    _serial: Option<MutexGuard<'static, ()>>,
+    _key: Option<RwLockReadGuard<'static, ()>>,
 }
 
 impl Psa {
-    /// Waits for the PSA lock. A panic while it was held leaves nothing
-    /// half-done on our side (the lock guards no Rust data), so a poisoned
-    /// lock is simply taken.
+    /// Waits for the PSA lock, if PSA calls are serialised. A panic while
+    /// it was held leaves nothing half-done on our side (the lock guards
+    /// no Rust data), so a poisoned lock is simply taken.
     pub(crate) fn lock() -> Psa {
         Psa {
-            _guard: PSA_LOCK.lock().unwrap_or_else(PoisonError::into_inner),
+            _serial: (!parallel()).then(|| PSA_LOCK.lock().unwrap_or_else(PoisonError::into_inner)),
+            _key: None,
+        }
+    }
+
+    /// As [`Psa::lock`], for calls on the persistent key `key_id`: when PSA
+    /// calls run in parallel, also keeps the key from being destroyed until
+    /// dropped. A thread holds at most one of these at a time and destroys
+    /// no persistent key while it does.
+    pub(crate) fn for_key(key_id: KeyId) -> Psa {
+        if !parallel() {
+            return Psa::lock();
+        }
+        let lock = key_lock(key_id);
+        Psa {
+            _serial: None,
+            _key: Some(lock.read().unwrap_or_else(PoisonError::into_inner)),
         }
     }
 
@@ -53,18 +106,38 @@ impl Psa {
         }
     }
 
-    /// Destroys a key: its slot and, if persistent, its file.
-    pub(crate) fn destroy(&self, id: Id) -> Result<(), PsaError> {
+    /// Destroys the persistent key `key_id`: its slot and its file. When
+    /// PSA calls run in parallel, waits until no call uses the key.
+    pub(crate) fn destroy_persistent(&self, key_id: KeyId) -> Result<(), PsaError> {
+        if self._key.is_some() {
+            // This thread holds a key lock: waiting for another (or the
+            // same) exclusively could wait for ever.
+            return Err(PsaError::BadState);
+        }
+        let id = key_id.psa_id()?;
+        if !parallel() {
+            return destroy_locked(self, id);
+        }
+        let _exclusive = key_lock(key_id)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         destroy_locked(self, id)
     }
 
-    /// Destroys the key `key_id` if it exists; says whether it did.
+    /// Destroys the persistent key `key_id` if it exists; says whether it
+    /// did.
     pub(crate) fn destroy_if_present(&self, key_id: KeyId) -> Result<bool, PsaError> {
-        match self.destroy(key_id.psa_id()?) {
+        match self.destroy_persistent(key_id) {
             Ok(()) => Ok(true),
             Err(PsaError::DoesNotExist | PsaError::InvalidHandle) => Ok(false),
             Err(error) => Err(error),
         }
+    }
+
+    /// Destroys a volatile key this thread imported and has not let any
+    /// other code see.
+    pub(crate) fn destroy_volatile(&self, id: Id) -> Result<(), PsaError> {
+        destroy_locked(self, id)
     }
 
     /// The size in bits Mbed TLS finds in `data` for a key of `key_type`,
@@ -82,16 +155,21 @@ impl Psa {
         };
         let id = key_management::import(probe, None, data)?;
         let measured = Attributes::from_key_id(id).map(|attributes| attributes.bits);
-        self.destroy(id)?;
+        self.destroy_volatile(id)?;
         measured
     }
 
-    /// A key id in the user range that no key has yet.
-    pub(crate) fn free_key_id(&self) -> Result<KeyId, PsaError> {
+    /// A key id in the user range that no key has yet, reserved for this
+    /// caller (no other creation in the process gets it) until the
+    /// [`ReservedKeyId`] is dropped.
+    pub(crate) fn free_key_id(&self) -> Result<ReservedKeyId, PsaError> {
         for _ in 0..FREE_ID_ATTEMPTS {
             let candidate = self.random_key_id()?;
+            let Some(reserved) = ReservedKeyId::reserve(candidate) else {
+                continue;
+            };
             if !self.exists(candidate)? {
-                return Ok(candidate);
+                return Ok(reserved);
             }
         }
         // 2^30 ids and 16 misses in a row: the storage is (nearly) full.
@@ -115,6 +193,45 @@ impl Psa {
     }
 }
 
+/// The lock of [`KEY_LOCKS`] that `key_id` picks.
+fn key_lock(key_id: KeyId) -> &'static RwLock<()> {
+    // A u32 always fits a usize on the targets Mbed TLS builds for.
+    let index = usize::try_from(key_id.0).unwrap_or_default() % KEY_LOCK_COUNT;
+    let [first, ..] = &KEY_LOCKS;
+    KEY_LOCKS.get(index).unwrap_or(first)
+}
+
+/// A key id [`Psa::free_key_id`] chose, that no other creation in this
+/// process can choose until this is dropped.
+#[derive(Debug)]
+pub(crate) struct ReservedKeyId(KeyId);
+
+impl ReservedKeyId {
+    /// Reserves `key_id`, unless another creation has.
+    fn reserve(key_id: KeyId) -> Option<Self> {
+        let mut reserved = RESERVED_IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        // Made only once reserved (not eagerly, as `then_some` would):
+        // dropping one unreserves its id, and takes this lock to do so.
+        if reserved.insert(key_id.0) {
+            Some(ReservedKeyId(key_id))
+        } else {
+            None
+        }
+    }
+
+    /// The id.
+    pub(crate) fn key_id(&self) -> KeyId {
+        self.0
+    }
+}
+
+impl Drop for ReservedKeyId {
+    fn drop(&mut self) {
+        let mut reserved = RESERVED_IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = reserved.remove(&self.0.0);
+    }
+}
+
 /// How many random ids [`Psa::free_key_id`] tries.
 const FREE_ID_ATTEMPTS: usize = 16;
 
@@ -126,15 +243,20 @@ const FREE_ID_ATTEMPTS: usize = 16;
 )]
 fn destroy_locked(_held: &Psa, id: Id) -> Result<(), PsaError> {
     // SAFETY: destroying a key is undefined behaviour only while another
-    // thread uses that key. The ids destroyed here are this crate's own: a
-    // persistent id it chose and keeps in its key store, or a volatile key
-    // it imported under this same lock (`measure`, `public_key`); `KeyId`
-    // and `Id` never leave the crate (clients and other crates name keys,
-    // never ids). Every PSA call this crate makes on them, including those
-    // other crates reach through it (psec-provider-pkcs11's software public
-    // operations call `public_key`), runs while the process-wide PSA lock
-    // is held, and `_held` proves the caller holds it now: no other thread
-    // can be using the key.
+    // thread uses that key. The ids destroyed here are this crate's own
+    // (`KeyId` and `Id` never leave the crate: clients and other crates
+    // name keys, never ids): either a volatile key the calling thread
+    // imported and used only itself (`measure`, `public_key`; Mbed TLS
+    // never hands out a volatile id twice while it is in use), or a
+    // persistent id the crate chose and keeps in its key store. For the
+    // latter, `_held` proves the caller holds the process-wide PSA lock,
+    // under which every PSA call of this crate runs while calls are
+    // serialised (including those other crates reach through it:
+    // psec-provider-pkcs11's software public operations call
+    // `public_key`); when calls run in parallel, `destroy_persistent`
+    // holds the key's lock in `KEY_LOCKS` exclusively, and every call on a
+    // persistent key runs holding it shared (`Psa::for_key`): either way
+    // no other thread can be using the key.
     unsafe { key_management::destroy(id) }
 }
 
@@ -165,8 +287,9 @@ pub(crate) fn ecb_locked(
     // before any other call and lives on this stack frame for all of them;
     // every pointer/length pair comes from a live slice (`finish` gets the
     // part of `output` that `update` left, which Mbed TLS bounds by
-    // `updated`); and `_held` proves the process-wide PSA lock is held, as
-    // Mbed TLS is built without thread support.
+    // `updated`); and `_held` proves the process-wide PSA lock is held
+    // when Mbed TLS is not thread-safe, and that the key is not being
+    // destroyed when it is (the operation object is this call's own).
     unsafe {
         let mut operation = sys::psa_cipher_operation_init();
         let outcome = check(setup(&mut operation, key.0, sys::PSA_ALG_ECB_NO_PADDING))
@@ -239,10 +362,96 @@ pub(crate) fn psa_error(error: PsaError, context: impl Into<String>) -> Provider
     ProviderError::backend(ResponseStatus::from(error), context)
 }
 
-/// Starts Mbed TLS; calling it again is harmless.
+/// Starts Mbed TLS, and on the first call decides whether PSA calls run in
+/// parallel, logging which; calling it again is harmless.
 pub(crate) fn init() -> Result<(), ProviderError> {
     let _psa = Psa::lock();
-    psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))
+    psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
+    // Mbed TLS initialised under the lock (or, once decided, thread-safe):
+    // whatever the answer, calls made from now on are correct.
+    let _ = PARALLEL.get_or_init(decide);
+    Ok(())
+}
+
+/// Whether PSA calls may run in parallel: only if the build script found
+/// the linked Mbed TLS thread-safe and the library confirms it.
+fn decide() -> bool {
+    let built_with = env!("PSEC_MBEDTLS_BUILT_WITH");
+    #[cfg(not(psec_mbedtls_thread_safe))]
+    {
+        log::info!("built against {built_with}, without thread support: one PSA call at a time");
+        false
+    }
+    #[cfg(psec_mbedtls_thread_safe)]
+    match linked::thread_safe() {
+        Ok(version) => {
+            log::info!(
+                "Mbed TLS {version} with MBEDTLS_THREADING_C and MBEDTLS_THREADING_PTHREAD \
+                 (built against {built_with}): PSA calls run in parallel"
+            );
+            true
+        }
+        Err(why) => {
+            log::warn!(
+                "built against {built_with}, thread-safe, but the Mbed TLS linked {why}: \
+                 one PSA call at a time"
+            );
+            false
+        }
+    }
+}
+
+/// What the linked Mbed TLS says of itself.
+#[cfg(psec_mbedtls_thread_safe)]
+#[allow(
+    unsafe_code,
+    reason = "psa-crypto-sys has no bindings for Mbed TLS' version module"
+)]
+mod linked {
+    use std::ffi::{CStr, c_char, c_int, c_uint};
+
+    unsafe extern "C" {
+        fn mbedtls_version_get_number() -> c_uint;
+        fn mbedtls_version_check_feature(feature: *const c_char) -> c_int;
+    }
+
+    /// Mbed TLS 3.6.0, as `mbedtls_version_get_number` numbers it.
+    const FIRST_THREAD_SAFE: c_uint = 0x0306_0000;
+
+    /// The library's version if it is 3.6 or later and was built with
+    /// both threading options; else what it lacks.
+    pub(super) fn thread_safe() -> Result<String, String> {
+        // SAFETY: the function returns a constant compiled into the
+        // library, which has it: the build script found `MBEDTLS_VERSION_C`
+        // in the library's configuration.
+        let number = unsafe { mbedtls_version_get_number() };
+        let version = format!(
+            "{}.{}.{}",
+            number >> 24,
+            (number >> 16) & 0xff,
+            (number >> 8) & 0xff
+        );
+        if number < FIRST_THREAD_SAFE {
+            return Err(format!("is {version}, older than 3.6"));
+        }
+        for feature in [c"MBEDTLS_THREADING_C", c"MBEDTLS_THREADING_PTHREAD"] {
+            if !has(feature) {
+                return Err(format!(
+                    "({version}) does not report {}",
+                    feature.to_string_lossy()
+                ));
+            }
+        }
+        Ok(version)
+    }
+
+    /// Whether the library was built with the option `feature`.
+    fn has(feature: &'static CStr) -> bool {
+        // SAFETY: the function compares the NUL-terminated string it is
+        // given (a `&'static CStr`) with names compiled into the library
+        // (`MBEDTLS_VERSION_C`, as above); it keeps no pointer.
+        unsafe { mbedtls_version_check_feature(feature.as_ptr()) == 0 }
+    }
 }
 
 /// An output buffer for secret bytes: wiped when dropped, whether or not
@@ -301,10 +510,56 @@ mod tests {
         init().unwrap();
         let psa = Psa::lock();
         for _ in 0..32 {
-            let key_id = psa.free_key_id().unwrap();
+            let key_id = psa.free_key_id().unwrap().key_id();
             assert!((PSA_KEY_ID_USER_MIN..=PSA_KEY_ID_USER_MAX).contains(&key_id.0));
             assert!(!psa.exists(key_id).unwrap());
         }
+    }
+
+    /// With the vendored Mbed TLS 3.5.1 (no thread support) every PSA call
+    /// waits for the process-wide lock; with a thread-safe Mbed TLS 3.6
+    /// (ci/mbedtls-threaded.sh sets PSEC_EXPECT_MBEDTLS_THREAD_SAFE=1, so
+    /// that the build cannot quietly fall back to the lock there) a PSA
+    /// call goes through while another thread holds that lock.
+    #[test]
+    fn psa_calls_wait_for_the_process_wide_lock_only_when_mbed_tls_is_not_thread_safe() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        in_test_dir();
+        init().unwrap();
+        assert_eq!(parallel(), cfg!(psec_mbedtls_thread_safe));
+        match std::env::var("PSEC_EXPECT_MBEDTLS_THREAD_SAFE").as_deref() {
+            Ok("1") => assert!(parallel(), "{}", env!("PSEC_MBEDTLS_BUILT_WITH")),
+            Ok("0") => assert!(!parallel(), "{}", env!("PSEC_MBEDTLS_BUILT_WITH")),
+            _ => {}
+        }
+        let held = PSA_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        let (done, finished) = mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            let psa = Psa::lock();
+            done.send(psa.random(32).is_ok()).unwrap();
+        });
+        if parallel() {
+            // A deadline so that a regression fails rather than hangs.
+            let answer = finished.recv_timeout(Duration::from_secs(300));
+            assert_eq!(answer, Ok(true), "the PSA call waited for the lock");
+            drop(held);
+        } else {
+            // The worker cannot have sent: it waits for `held`.
+            assert_eq!(finished.try_recv(), Err(mpsc::TryRecvError::Empty));
+            drop(held);
+            assert_eq!(finished.recv(), Ok(true));
+        }
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn a_reserved_key_id_is_not_reserved_twice_until_dropped() {
+        let key_id = KeyId(PSA_KEY_ID_USER_MIN + 12_345);
+        let reserved = ReservedKeyId::reserve(key_id).unwrap();
+        assert!(ReservedKeyId::reserve(key_id).is_none());
+        drop(reserved);
+        assert!(ReservedKeyId::reserve(key_id).is_some());
     }
 
     #[test]
@@ -312,7 +567,7 @@ mod tests {
         in_test_dir();
         init().unwrap();
         let psa = Psa::lock();
-        let key_id = psa.free_key_id().unwrap();
+        let key_id = psa.free_key_id().unwrap().key_id();
         assert!(!psa.destroy_if_present(key_id).unwrap());
     }
 

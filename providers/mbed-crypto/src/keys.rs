@@ -28,7 +28,8 @@ enum Source<'a> {
     Import(&'a [u8]),
 }
 
-/// An application's key, opened in Mbed TLS, while the PSA lock is held.
+/// An application's key, opened in Mbed TLS, while PSA calls on it may be
+/// made.
 pub(crate) struct OpenKey<'a> {
     /// The key's name, for error messages.
     pub(crate) name: &'a str,
@@ -38,7 +39,7 @@ pub(crate) struct OpenKey<'a> {
     pub(crate) attributes: Attributes,
     /// The key's id as Mbed TLS numbers it.
     pub(crate) key_id: KeyId,
-    /// Proof that the PSA lock is held while the key is open.
+    /// Proof that PSA calls on the key may be made while it is open.
     pub(crate) psa: &'a Psa,
 }
 
@@ -93,13 +94,14 @@ impl MbedCryptoProvider {
         // As Parsec: a taken name is reported before what is wrong with
         // the key.
         self.keys().check_name_free(app, name)?;
-        // Held from choosing the id to making the key, so no other thread
-        // can take the id in between.
+        // Held from choosing the id to making the key. The id is reserved
+        // until then too, for when PSA calls run in parallel.
         let psa = Psa::lock();
         let attributes = prepared(&psa, attributes, &source)?;
-        let key_id = psa
+        let reserved = psa
             .free_key_id()
             .map_err(|error| psa_error(error, "choosing a key id"))?;
+        let key_id = reserved.key_id();
         let info = KeyInfo {
             backend_id: key_id.to_backend_id(),
             attributes,
@@ -109,8 +111,8 @@ impl MbedCryptoProvider {
             name,
             &info,
             || make_key(&psa, key_id, attributes, source),
-            |id| {
-                psa.destroy(id).map_err(|error| {
+            |_id| {
+                psa.destroy_persistent(key_id).map_err(|error| {
                     psa_error(error, format!("destroying PSA key {:#x}", key_id.0))
                 })
             },
@@ -118,10 +120,11 @@ impl MbedCryptoProvider {
     }
 }
 
-/// Runs `f` on the key `info` describes, under the PSA lock.
+/// Runs `f` on the key `info` describes, with the PSA lock held (or, when
+/// PSA calls run in parallel, the key kept from being destroyed).
 fn open_key<T>(info: &KeyInfo, name: &str, f: impl FnOnce(&OpenKey<'_>) -> Result<T>) -> Result<T> {
     let key_id = KeyId::from_backend_id(&info.backend_id)?;
-    let psa = Psa::lock();
+    let psa = Psa::for_key(key_id);
     let id = key_id
         .psa_id()
         .map_err(|error| psa_error(error, format!("naming key `{name}`")))?;

@@ -40,9 +40,19 @@
 //! directory of its own (and keep it) before building this provider, and
 //! only one service may use that directory.
 //!
-//! Mbed TLS as psa-crypto builds it is not thread-safe, so every call into
-//! it takes one process-wide lock: operations of all Mbed Crypto providers
-//! of a process run one at a time.
+//! # Threads
+//!
+//! Mbed TLS 3.5.1 as psa-crypto builds it by default is not thread-safe, so
+//! every call into it takes one process-wide lock: operations of all Mbed
+//! Crypto providers of a process run one at a time. Linked to an Mbed TLS
+//! 3.6 or later built with `MBEDTLS_THREADING_C` and
+//! `MBEDTLS_THREADING_PTHREAD` (psa-crypto-sys takes one from
+//! `MBEDTLS_INCLUDE_DIR` and `MBEDTLS_LIB_DIR`, or from pkg-config), the
+//! provider makes its calls in parallel instead: the build script reads
+//! the library's configuration, the provider checks the library's own
+//! answer when it starts (and keeps the lock on any doubt), and logs which
+//! way it runs. A key is then only kept from being destroyed while a call
+//! uses it, and two creations never pick the same key id.
 //!
 //! # Example
 //!

@@ -144,14 +144,17 @@ impl Provider for MbedCryptoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::public_key;
     use crate::test_support::*;
     use psa_crypto::operations::key_management;
     use psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
+    use psa_crypto::types::key::{EccFamily, Type};
+    use psec_interface::ResponseStatus;
     use psec_interface::operations::{
         can_do_crypto, psa_export_public_key, psa_generate_key, psa_sign_hash,
     };
     use psec_interface::{NativeOperation, NativeResult, Opcode};
-    use psec_provider::{KeyIdentity, execute, supported_opcodes};
+    use psec_provider::{Application, KeyIdentity, execute, supported_opcodes};
 
     #[test]
     fn every_opcode_but_attestation_is_supported() {
@@ -238,13 +241,120 @@ mod tests {
         }
     }
 
+    /// Eight threads at once, against the real Mbed TLS (run in parallel
+    /// on a thread-safe one, ci/mbedtls-threaded.sh): each signs with a
+    /// key all share and with keys it creates, checks every signature with
+    /// the key's public half (a volatile key in Mbed TLS) and through the
+    /// provider, and destroys its keys; meanwhile one shared key is
+    /// destroyed while every thread signs with it. Every signature made
+    /// verifies, every key created is usable and, once destroyed, gone
+    /// from the store and from Mbed TLS; a signature with the key
+    /// destroyed mid-way is either made (and verifies) or refused as a key
+    /// that does not exist.
+    #[test]
+    fn eight_threads_sign_create_and_destroy_keys_and_every_signature_verifies() {
+        const THREADS: u8 = 8;
+        const ROUNDS: u8 = 6;
+        let (store, provider) = setup();
+        let provider = Arc::new(provider);
+        let alg = AsymmetricSignature::Ecdsa {
+            hash_alg: Hash::Sha256.into(),
+        };
+        let owner = app("everyone");
+        for name in ["shared", "doomed"] {
+            generate(&*provider, &owner, name, ecc_p256_signing_key()).unwrap();
+        }
+        let shared_public = export_public(&*provider, &owner, "shared").unwrap();
+        let doomed_public = export_public(&*provider, &owner, "doomed").unwrap();
+        let doomed_id = key_id_of(&store, &owner, "doomed");
+        let verifies = move |public: &[u8], hash: &[u8], signature: &[u8]| {
+            let key = public_key::PublicKey {
+                key_type: Type::EccPublicKey {
+                    curve_family: EccFamily::SecpR1,
+                },
+                data: public,
+            };
+            public_key::verify_hash(key, alg, hash, signature).is_ok()
+        };
+        let start = Arc::new(std::sync::Barrier::new(usize::from(THREADS) + 1));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|thread| {
+                let (provider, store, start) = (provider.clone(), store.clone(), start.clone());
+                let (owner, shared_public) = (owner.clone(), shared_public.clone());
+                let doomed_public = doomed_public.clone();
+                std::thread::spawn(move || {
+                    let mine = app(&format!("thread-{thread}"));
+                    let mut signatures = 0;
+                    start.wait();
+                    for round in 0..ROUNDS {
+                        let hash = [thread, round].repeat(16);
+                        // The key another thread is destroying.
+                        match sign_hash(&*provider, &owner, "doomed", alg, &hash) {
+                            Ok(signature) => {
+                                assert!(verifies(&doomed_public, &hash, &signature));
+                                signatures += 1;
+                            }
+                            Err(error) => assert_eq!(
+                                error.status(),
+                                ResponseStatus::PsaErrorDoesNotExist,
+                                "{error}"
+                            ),
+                        }
+                        let signature =
+                            sign_hash(&*provider, &owner, "shared", alg, &hash).unwrap();
+                        assert!(verifies(&shared_public, &hash, &signature));
+                        verify_hash(&*provider, &owner, "shared", alg, &hash, &signature).unwrap();
+                        signatures += 1;
+                        let name = format!("k{round}");
+                        generate(&*provider, &mine, &name, ecc_p256_signing_key()).unwrap();
+                        let key_id = key_id_of(&store, &mine, &name);
+                        assert!(backend_key_exists(key_id));
+                        let public = export_public(&*provider, &mine, &name).unwrap();
+                        let signature = sign_hash(&*provider, &mine, &name, alg, &hash).unwrap();
+                        assert!(verifies(&public, &hash, &signature));
+                        verify_hash(&*provider, &mine, &name, alg, &hash, &signature).unwrap();
+                        signatures += 1;
+                        destroy(&*provider, &mine, &name).unwrap();
+                        assert!(store.get(&identity_of(&mine, &name)).unwrap().is_none());
+                        assert!(!backend_key_exists(key_id), "{name} of {mine:?}");
+                        let error = sign_hash(&*provider, &mine, &name, alg, &hash).unwrap_err();
+                        assert_eq!(error.status(), ResponseStatus::PsaErrorDoesNotExist);
+                    }
+                    signatures
+                })
+            })
+            .collect();
+        start.wait();
+        destroy(&*provider, &owner, "doomed").unwrap();
+        let signatures: usize = threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .sum();
+        let per_thread = 2 * usize::from(ROUNDS);
+        assert!(
+            signatures >= usize::from(THREADS) * per_thread,
+            "{signatures}"
+        );
+        assert!(!backend_key_exists(doomed_id));
+        assert_eq!(store.keys_in(PROVIDER_NAME).unwrap().len(), 1);
+        let hash = [7; 32];
+        let signature = sign_hash(&*provider, &owner, "shared", alg, &hash).unwrap();
+        assert!(verifies(&shared_public, &hash, &signature));
+    }
+
+    /// The Mbed TLS key id of `owner`'s key `name`, from the store.
+    fn key_id_of(store: &InMemoryKeyStoreForTests, owner: &Application, name: &str) -> KeyId {
+        let info = store.get(&identity_of(owner, name)).unwrap().unwrap();
+        KeyId::from_backend_id(&info.backend_id).unwrap()
+    }
+
     /// A row `Creating` whose backend key was made: the crash came between
     /// the backend and `commit_create`.
     fn creating_row_with_backend_key(store: &InMemoryKeyStoreForTests) -> (KeyIdentity, KeyId) {
         let identity = identity_of(&app("crashed"), "half-made");
         let attributes = ecc_p256_signing_key();
         let psa = Psa::lock();
-        let key_id = psa.free_key_id().unwrap();
+        let key_id = psa.free_key_id().unwrap().key_id();
         let info = KeyInfo {
             backend_id: key_id.to_backend_id(),
             attributes,
@@ -296,7 +406,7 @@ mod tests {
     fn start_up_drops_a_creating_row_whose_backend_key_was_never_made() {
         let (store, _) = setup();
         let identity = identity_of(&app("crashed"), "never-made");
-        let key_id = Psa::lock().free_key_id().unwrap();
+        let key_id = Psa::lock().free_key_id().unwrap().key_id();
         let info = KeyInfo {
             backend_id: key_id.to_backend_id(),
             attributes: ecc_p256_signing_key(),

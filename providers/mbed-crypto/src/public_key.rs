@@ -8,7 +8,7 @@
 //! volatile key allowed only the one algorithm, uses it and destroys it,
 //! all under the process-wide PSA lock; nothing is written to disk.
 
-use crate::backend::{Psa, psa_error};
+use crate::backend::{self, Psa, psa_error};
 use crate::signing::{check_hash_length, hash_message};
 use psa_crypto::operations::{asym_encryption, asym_signature, key_management};
 use psa_crypto::types::algorithm::{AsymmetricEncryption, AsymmetricSignature};
@@ -62,12 +62,12 @@ fn with_volatile_key<T>(
             permitted_algorithms: alg,
         },
     };
+    backend::init()?;
     let psa = Psa::lock();
-    psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
     let id = key_management::import(attributes, None, key.data)
         .map_err(|error| psa_error(error, "importing the public key"))?;
     let outcome = f(id);
-    if let Err(error) = psa.destroy(id) {
+    if let Err(error) = psa.destroy_volatile(id) {
         log::warn!("could not destroy a volatile public key in Mbed TLS: {error:?}");
     }
     outcome
@@ -104,8 +104,8 @@ pub fn verify_message(
     signature: &[u8],
 ) -> Result<()> {
     let digest = {
+        backend::init()?;
         let _psa = Psa::lock();
-        psa_crypto::init().map_err(|error| psa_error(error, "initialising Mbed TLS"))?;
         hash_message(alg, message)?
     };
     verify_hash(key, alg, &digest, signature)

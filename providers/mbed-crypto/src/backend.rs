@@ -85,11 +85,23 @@ impl Psa {
         if !parallel() {
             return Psa::lock();
         }
-        let lock = key_lock(key_id);
         Psa {
             _serial: None,
-            _key: Some(lock.read().unwrap_or_else(PoisonError::into_inner)),
+            _key: holding(key_id),
         }
+    }
+
+    /// Runs `f`, which makes PSA calls naming `key_id` (a key not yet
+    /// made, or not yet known to exist), with the key kept from being
+    /// destroyed as [`Psa::for_key`] does. Only for a `Psa` that holds no
+    /// key already.
+    pub(crate) fn naming<T>(&self, key_id: KeyId, f: impl FnOnce() -> T) -> T {
+        let _held = if self._key.is_none() {
+            holding(key_id)
+        } else {
+            None
+        };
+        f()
     }
 
     /// Whether Mbed TLS has the key `key_id`.
@@ -168,7 +180,7 @@ impl Psa {
             let Some(reserved) = ReservedKeyId::reserve(candidate) else {
                 continue;
             };
-            if !self.exists(candidate)? {
+            if !self.naming(candidate, || self.exists(candidate))? {
                 return Ok(reserved);
             }
         }
@@ -191,6 +203,16 @@ impl Psa {
         other::generate_random(buffer.as_mut())?;
         Ok(buffer.into_secret(len))
     }
+}
+
+/// When PSA calls run in parallel, the lock of [`KEY_LOCKS`] that
+/// `key_id` picks, held shared.
+fn holding(key_id: KeyId) -> Option<RwLockReadGuard<'static, ()>> {
+    parallel().then(|| {
+        key_lock(key_id)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    })
 }
 
 /// The lock of [`KEY_LOCKS`] that `key_id` picks.
@@ -254,9 +276,10 @@ fn destroy_locked(_held: &Psa, id: Id) -> Result<(), PsaError> {
     // serialised (including those other crates reach through it:
     // psec-provider-pkcs11's software public operations call
     // `public_key`); when calls run in parallel, `destroy_persistent`
-    // holds the key's lock in `KEY_LOCKS` exclusively, and every call on a
-    // persistent key runs holding it shared (`Psa::for_key`): either way
-    // no other thread can be using the key.
+    // holds the key's lock in `KEY_LOCKS` exclusively, and every call
+    // naming a persistent key runs holding it shared (`Psa::for_key` for
+    // the operations, `Psa::naming` for choosing and making a key): either
+    // way no other thread can be using the key.
     unsafe { key_management::destroy(id) }
 }
 

@@ -110,7 +110,7 @@ impl MbedCryptoProvider {
             app,
             name,
             &info,
-            || make_key(&psa, key_id, attributes, source),
+            || psa.naming(key_id, || make_key(&psa, key_id, attributes, source)),
             |_id| {
                 psa.destroy_persistent(key_id).map_err(|error| {
                     psa_error(error, format!("destroying PSA key {:#x}", key_id.0))

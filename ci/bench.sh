@@ -115,7 +115,7 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     kill "$pid" && wait "$pid" 2>/dev/null || true
     step "psecd beside the floor and Parsec (ops/s)"
     # "<case> <n> client(s): ... <ops> ops/s" becomes "<case>|<n>|<ops>".
-    figures() { sed -n 's/^\(.*[^ ]\) *\([0-9]*\) client(s):.* \([0-9]*\) ops\/s$/\1|\2|\3/p' "$1"; }
+    figures() { sed -n 's/^\(.*[^ ]\)  *\([0-9][0-9]*\) client(s):.* \([0-9]*\) ops\/s$/\1|\2|\3/p' "$1"; }
     figures "$work/floor.txt" >"$work/floor.fig"
     figures "$work/parsec.txt" >"$work/parsec.fig"
     figures "$work/psecd.txt" >"$work/psecd.fig"
@@ -139,10 +139,11 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     awk -F'|' '
         FNR == 1 { file++ }
         $1 == "ECDSA P-256 sign-hash, psecd" { ops[file "|" $2] = $3 }
+        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
         END {
-            printf "psecd  %.2f (%s / %s ops/s)\n", ops["2|8"] / ops["2|1"], ops["2|8"], ops["2|1"]
-            printf "Parsec %.2f (%s / %s ops/s)\n", ops["1|8"] / ops["1|1"], ops["1|8"], ops["1|1"]
-            printf "psecd / Parsec at 8 clients: %.2f\n", ops["2|8"] / ops["1|8"]
+            printf "psecd  %s (%s / %s ops/s)\n", ratio(ops["2|8"], ops["2|1"]), ops["2|8"], ops["2|1"]
+            printf "Parsec %s (%s / %s ops/s)\n", ratio(ops["1|8"], ops["1|1"]), ops["1|8"], ops["1|1"]
+            printf "psecd / Parsec at 8 clients: %s\n", ratio(ops["2|8"], ops["1|8"])
         }' "$work/parsec.fig" "$work/psecd.fig"
 fi
 

@@ -63,7 +63,7 @@ pub(crate) fn parallel() -> bool {
 /// persistent keys, that the key is not being destroyed.
 pub(crate) struct Psa {
     _serial: Option<MutexGuard<'static, ()>>,
-    _key: Option<RwLockReadGuard<'static, ()>>,
+    key_held: Option<RwLockReadGuard<'static, ()>>,
 }
 
 impl Psa {
@@ -73,7 +73,7 @@ impl Psa {
     pub(crate) fn lock() -> Psa {
         Psa {
             _serial: (!parallel()).then(|| PSA_LOCK.lock().unwrap_or_else(PoisonError::into_inner)),
-            _key: None,
+            key_held: None,
         }
     }
 
@@ -87,7 +87,7 @@ impl Psa {
         }
         Psa {
             _serial: None,
-            _key: holding(key_id),
+            key_held: holding(key_id),
         }
     }
 
@@ -96,7 +96,7 @@ impl Psa {
     /// destroyed as [`Psa::for_key`] does. Only for a `Psa` that holds no
     /// key already.
     pub(crate) fn naming<T>(&self, key_id: KeyId, f: impl FnOnce() -> T) -> T {
-        let _held = if self._key.is_none() {
+        let _held = if self.key_held.is_none() {
             holding(key_id)
         } else {
             None
@@ -121,7 +121,7 @@ impl Psa {
     /// Destroys the persistent key `key_id`: its slot and its file. When
     /// PSA calls run in parallel, waits until no call uses the key.
     pub(crate) fn destroy_persistent(&self, key_id: KeyId) -> Result<(), PsaError> {
-        if self._key.is_some() {
+        if self.key_held.is_some() {
             // This thread holds a key lock: waiting for another (or the
             // same) exclusively could wait for ever.
             return Err(PsaError::BadState);

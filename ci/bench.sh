@@ -184,7 +184,7 @@ sqlite_db_path = "$work/auth/keys.sqlite3"
 provider_type = "MbedCrypto"
 key_info_manager = "sqlite-manager"
 CONFIG
-    target/release/psecd --config "$work/auth/config.toml" &
+    "$release/psecd" --config "$work/auth/config.toml" &
     pid=$!
     wait_for_socket "$work/auth/parsec.sock" "$pid" psecd
     "$bench" auth "$work/auth/parsec.sock" "$iterations"

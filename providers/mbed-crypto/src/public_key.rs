@@ -6,7 +6,8 @@
 //! set, for tokens that lack or are slow at public key mechanisms, as
 //! Parsec does. Each call imports the public key into Mbed TLS as a
 //! volatile key allowed only the one algorithm, uses it and destroys it,
-//! all under the process-wide PSA lock; nothing is written to disk.
+//! all under the process-wide PSA lock unless Mbed TLS is thread-safe
+//! (see the crate's docs); nothing is written to disk.
 
 use crate::backend::{self, Psa, psa_error};
 use crate::signing::{check_hash_length, hash_message};

@@ -50,17 +50,20 @@ pub(crate) type CkResult<T> = cryptoki::error::Result<T>;
 
 impl OpenKey<'_> {
     /// Runs `op` on this key's object of `class`, through the handle known
-    /// from an earlier use if the token confirms it (see
+    /// from an earlier use if it still names that object (see
     /// `Token::known_handle`), else one searched for. Should the token
-    /// still call a known handle invalid (its object destroyed in between),
-    /// the handle is forgotten and `op` runs once more on the object
-    /// searched for afresh.
+    /// call a known handle invalid (its object destroyed by another
+    /// process, say), the handle is forgotten and `op` runs once more on
+    /// the object searched for afresh. The whole runs under
+    /// `Token::using_handles`, so this provider destroys no object while
+    /// its handle is in use here.
     fn with_object<T>(
         &self,
         class: ObjectClass,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
     ) -> Result<CkResult<T>> {
         let token = self.session.token;
+        let _using = token.using_handles();
         if let Some(handle) = token.known_handle(&self.session, &self.id, class) {
             match op(handle) {
                 Err(CkError::Pkcs11(
@@ -198,7 +201,10 @@ fn system_random_id() -> Result<Vec<u8>> {
 }
 
 /// Destroys every token object with `CKA_ID` `id`; returns how many.
+/// Waits until no operation uses a handle (`Token::changing_objects`), so
+/// that none can use one of these while, or after, they are destroyed.
 pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Result<usize> {
+    let _changing = session.token.changing_objects();
     let objects = find(session, id, None).map_err(ck_error("finding the objects of a key"));
     let destroyed = objects.and_then(|objects| {
         for object in &objects {
@@ -208,8 +214,8 @@ pub(crate) fn destroy_objects(session: &PooledSession<'_>, id: &[u8]) -> Result<
         }
         Ok(objects.len())
     });
-    // After the destruction, so that no use of the key in between leaves
-    // a handle behind (one would be refused by `known_handle` anyway).
+    // Before the guard is let go: no use of the key can start in between
+    // and find a handle of a destroyed object.
     session.token.forget_handles(id);
     destroyed
 }

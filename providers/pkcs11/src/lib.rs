@@ -58,10 +58,14 @@
 //! a session from a pool (opening another when all are busy), so
 //! concurrent requests do not queue behind one session. Object handles are
 //! remembered once found, since searching costs a token such as SoftHSM2
-//! work on every private object it holds; each is confirmed (class and
-//! `CKA_ID` read back) before use, so a handle the token has given to
-//! another object is never used. The user PIN is held in zeroizing
-//! buffers and never logged.
+//! work on every private object it holds. A remembered handle never names
+//! another object, another tenant's key above all: the provider destroys
+//! no object while its handle is in use and forgets the handles of what it
+//! destroys before any use can start again; and a handle that another
+//! process (or a token re-initialisation) may have freed is either read
+//! back (class and `CKA_ID`) before each use or, on SoftHSM2, which never
+//! issues a handle number twice in a process, left for the token to call
+//! invalid. The user PIN is held in zeroizing buffers and never logged.
 //!
 //! # Example
 //!

@@ -118,6 +118,13 @@ impl Pkcs11Provider {
         &self.token
     }
 
+    /// Makes this provider read remembered handles back before each use,
+    /// as it does on libraries that may issue a handle number twice.
+    #[cfg(test)]
+    pub(crate) fn read_handles_back_for_tests(&mut self) {
+        self.token.read_handles_back_for_tests();
+    }
+
     pub(crate) fn allow_export(&self) -> bool {
         self.allow_export
     }

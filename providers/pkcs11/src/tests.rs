@@ -11,6 +11,8 @@
 
 use crate::test_support::*;
 use crate::{Pkcs11Provider, Pkcs11Settings, TokenChoice};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, KeyType, ObjectClass};
 use psec_interface::operations::{
     can_do_crypto, psa_aead_decrypt, psa_aead_encrypt, psa_asymmetric_decrypt,
     psa_asymmetric_encrypt, psa_cipher_decrypt, psa_cipher_encrypt, psa_export_key,
@@ -761,8 +763,11 @@ softhsm_test! {
 }
 
 softhsm_test! {
+    /// On a library that may give a freed handle number to a new object,
+    /// a remembered handle is read back before each use.
     fn a_known_handle_that_names_another_tenants_object_is_never_used() {
-        let (store, provider) = setup();
+        let (store, mut provider) = setup();
+        provider.read_handles_back_for_tests();
         let (alice, bob) = (app("alice"), app("bob"));
         let alg = ecdsa(Hash::Sha256);
         generate(&provider, &alice, "k", ecc_key(256)).unwrap();
@@ -777,6 +782,213 @@ softhsm_test! {
         verify_hash(&provider, &alice, "k", alg, &hash, &signature).unwrap();
         let error = verify_hash(&provider, &bob, "k", alg, &hash, &signature).unwrap_err();
         assert_eq!(status(&error), ResponseStatus::PsaErrorInvalidSignature, "{error}");
+    }
+}
+
+softhsm_test! {
+    /// What lets this provider use remembered handles on SoftHSM2 without
+    /// reading them back: it is recognised, and it never issues a handle
+    /// number twice, for token or session objects, created or found.
+    fn softhsm2_is_recognised_and_never_issues_a_handle_number_twice() {
+        let (_store, provider) = setup();
+        assert!(provider.token().handles_unique());
+        let session = provider.token().session().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for round in 0..40u8 {
+            let on_token = round % 2 == 0;
+            let template = [
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::AES),
+                Attribute::Token(on_token),
+                Attribute::Id(vec![round; 16]),
+                Attribute::ValueLen(16.into()),
+            ];
+            let made = session.generate_key(&Mechanism::AesKeyGen, &template).unwrap();
+            // Found again, the object keeps its number.
+            let found = session
+                .find_objects(&[Attribute::Id(vec![round; 16])])
+                .unwrap();
+            assert_eq!(found, vec![made]);
+            assert!(seen.insert(made.handle()), "handle {made} issued twice");
+            session.destroy_object(made).unwrap();
+        }
+    }
+}
+
+/// Set, in a child process of a test, to the hex `CKA_ID` whose objects it
+/// destroys as another process on the token would.
+const FOREIGN_ENV: &str = "PSEC_PKCS11_TEST_FOREIGN";
+
+/// As another process with the user PIN: destroys the objects with
+/// `CKA_ID` `id`, then makes key pairs of its own under other ids.
+fn destroy_and_make_objects_as_another_process(id: &[u8]) {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    use cryptoki::session::UserType;
+    use cryptoki::types::AuthPin;
+    let context = Pkcs11::new(library()).unwrap();
+    context
+        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .unwrap();
+    let slot = context.get_slots_with_initialized_token().unwrap()[0];
+    let session = context.open_rw_session(slot).unwrap();
+    session
+        .login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
+        .unwrap();
+    let objects = session
+        .find_objects(&[Attribute::Token(true), Attribute::Id(id.to_vec())])
+        .unwrap();
+    assert_eq!(objects.len(), 2);
+    for object in objects {
+        session.destroy_object(object).unwrap();
+    }
+    // P-256 (prime256v1), as CKA_EC_PARAMS.
+    let params = vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    for n in 0..8u8 {
+        let public = [
+            Attribute::Token(true),
+            Attribute::Id(vec![n; 16]),
+            Attribute::Verify(true),
+            Attribute::EcParams(params.clone()),
+        ];
+        let private = [
+            Attribute::Token(true),
+            Attribute::Id(vec![n; 16]),
+            Attribute::Private(true),
+            Attribute::Sign(true),
+        ];
+        session
+            .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private)
+            .unwrap();
+    }
+}
+
+softhsm_test! {
+    /// Another process on the token destroys a key's objects behind this
+    /// provider's back and makes objects of its own: the handles this
+    /// provider remembered for the key name none of them, the key no
+    /// longer exists, and the other tenants' keys are untouched.
+    fn another_process_destroying_a_keys_objects_never_makes_its_handles_name_other_objects() {
+        if let Ok(id) = std::env::var(FOREIGN_ENV) {
+            destroy_and_make_objects_as_another_process(&hex(&id));
+            return;
+        }
+        let (store, provider) = setup();
+        let (alice, bob) = (app("alice"), app("bob"));
+        let alg = ecdsa(Hash::Sha256);
+        generate(&provider, &alice, "k", ecc_key(256)).unwrap();
+        generate(&provider, &bob, "k", ecc_key(256)).unwrap();
+        // Both keys' handles are now remembered.
+        sign_hash(&provider, &alice, "k", alg, &[1; 32]).unwrap();
+        sign_hash(&provider, &bob, "k", alg, &[1; 32]).unwrap();
+        let id = store.get(&identity_of(&alice, "k")).unwrap().unwrap().backend_id;
+
+        let name = "tests::another_process_destroying_a_keys_objects_never_makes_its_handles_name_other_objects";
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--include-ignored", "--test-threads=1"])
+            .env(FOREIGN_ENV, id.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success() && String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+            "the other process failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        for _ in 0..2 {
+            let error = sign_hash(&provider, &alice, "k", alg, &[2; 32]).unwrap_err();
+            assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+        }
+        let signature = sign_hash(&provider, &bob, "k", alg, &[2; 32]).unwrap();
+        verify_hash(&provider, &bob, "k", alg, &[2; 32], &signature).unwrap();
+    }
+}
+
+softhsm_test! {
+    /// While other keys are made and destroyed, and a tenant's own key is
+    /// destroyed under its signing threads, every signature the tenant
+    /// gets is one of its own key's: with remembered handles used as they
+    /// are (SoftHSM2) and read back before each use (any other library).
+    fn signatures_are_made_by_the_tenants_own_key_while_keys_come_and_go() {
+        let alg = ecdsa(Hash::Sha256);
+        let (_dir, mbed) = mbed_provider();
+        let public_key = attributes(
+            Type::EccPublicKey {
+                curve_family: EccFamily::SecpR1,
+            },
+            256,
+            alg.into(),
+            |flags| {
+                flags.set_verify_hash();
+            },
+        );
+        let (alice, bob) = (app("alice"), app("bob"));
+        for read_back in [false, true] {
+            let store = Arc::new(InMemoryKeyStoreForTests::default());
+            let mut provider = restart(&store);
+            if read_back {
+                provider.read_handles_back_for_tests();
+            }
+            let provider = &provider;
+            generate(provider, &alice, "kept", ecc_key(256)).unwrap();
+            generate(provider, &alice, "doomed", ecc_key(256)).unwrap();
+            let verifier = |name: &str| format!("{name}-{read_back}");
+            for name in ["kept", "doomed"] {
+                let public = export_public(provider, &alice, name).unwrap();
+                import(mbed.key_management().unwrap(), &alice, &verifier(name), public_key, &public)
+                    .unwrap();
+            }
+            let signed = std::sync::Mutex::new(Vec::new());
+            std::thread::scope(|scope| {
+                for thread in 0..4u8 {
+                    let signed = &signed;
+                    let alice = &alice;
+                    scope.spawn(move || {
+                        for n in 0..30u8 {
+                            let name = if n % 2 == 0 { "kept" } else { "doomed" };
+                            let hash = [thread ^ n; 32];
+                            match sign_hash(provider, alice, name, alg, &hash) {
+                                Ok(signature) => {
+                                    signed.lock().unwrap().push((name, hash, signature));
+                                }
+                                Err(error) => {
+                                    assert_eq!(name, "doomed", "{error}");
+                                    assert_eq!(
+                                        status(&error),
+                                        ResponseStatus::PsaErrorDoesNotExist,
+                                        "{error}"
+                                    );
+                                }
+                            }
+                        }
+                    });
+                }
+                scope.spawn(|| {
+                    for round in 0..6 {
+                        let name = format!("k{round}");
+                        generate(provider, &bob, &name, ecc_key(256)).unwrap();
+                        sign_hash(provider, &bob, &name, alg, &[3; 32]).unwrap();
+                        destroy(provider, &bob, &name).unwrap();
+                        if round == 2 {
+                            destroy(provider, &alice, "doomed").unwrap();
+                        }
+                    }
+                });
+            });
+            let signed = signed.into_inner().unwrap();
+            assert!(signed.iter().filter(|(name, _, _)| *name == "kept").count() == 60);
+            for (name, hash, signature) in signed {
+                let op = psa_verify_hash::Operation {
+                    key_name: verifier(name),
+                    alg,
+                    hash: hash.to_vec(),
+                    signature,
+                };
+                mbed.asymmetric_signing()
+                    .unwrap()
+                    .verify_hash(&alice, op)
+                    .unwrap_or_else(|error| panic!("a signature by `{name}`: {error}"));
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use psec_interface::ResponseStatus;
 use psec_provider::ProviderError;
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How many idle sessions the pool keeps; more are opened when needed and
 /// closed when returned.
@@ -128,6 +128,14 @@ pub(crate) struct Token {
     /// Handles of key objects found before, by `CKA_ID` and class (see
     /// [`Token::known_handle`]).
     handles: Mutex<HashMap<(Vec<u8>, u64), ObjectHandle>>,
+    /// Whether the library issues each object handle number at most once
+    /// while it stays initialised (see [`never_reissues_handles`]); if
+    /// not, a remembered handle is read back before each use.
+    handles_unique: bool,
+    /// Held (shared) by every use of a remembered or found handle, and
+    /// (exclusive) by this provider's destruction of token objects: see
+    /// [`Token::using_handles`].
+    handle_users: RwLock<()>,
     /// The session that logged in, kept open so the login lasts.
     _login: Mutex<Session>,
 }
@@ -207,6 +215,13 @@ impl Token {
             mechanisms.len(),
             USED_MECHANISMS.len()
         );
+        let handles_unique = never_reissues_handles(&context);
+        if handles_unique {
+            log::info!(
+                "token `{label}`: its library never issues a handle number twice, so \
+                 remembered object handles are used without reading them back"
+            );
+        }
         let mut token = Token {
             context,
             slot,
@@ -215,6 +230,8 @@ impl Token {
             mechanisms,
             idle: Mutex::new(Vec::new()),
             handles: Mutex::new(HashMap::new()),
+            handles_unique,
+            handle_users: RwLock::new(()),
             _login: Mutex::new(login),
             oaep_hashes: Vec::new(),
         };
@@ -295,17 +312,62 @@ impl Token {
         self.handles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Held while a handle of a key object is looked up (remembered or
+    /// searched for) and used; [`Token::changing_objects`] waits for every
+    /// such use to end. So this provider never destroys an object while
+    /// another thread holds its handle, and a handle forgotten at a
+    /// destruction can not be in use: the token can not give that number to
+    /// a new object (of another tenant, say) before the last use of the old
+    /// one is over.
+    pub(crate) fn using_handles(&self) -> RwLockReadGuard<'_, ()> {
+        // The guarded value is `()`: a panic can not leave it inconsistent.
+        self.handle_users
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held while this provider destroys token objects and forgets their
+    /// handles; see [`Token::using_handles`]. Destructions are rare (a key
+    /// destroyed, a creation undone, what a crash left): the operations
+    /// that wait meanwhile wait for a few `C_DestroyObject` calls.
+    pub(crate) fn changing_objects(&self) -> RwLockWriteGuard<'_, ()> {
+        self.handle_users
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The handle found before for the object of `class` with `CKA_ID`
-    /// `id`, once `session` confirms it still names such an object.
+    /// `id`, if it still names that object. Called with
+    /// [`Token::using_handles`] held.
     ///
     /// Searching (`C_FindObjects`) costs a token work on every object it
     /// holds (SoftHSM2 decrypts the `CKA_ID` of each private object), on
-    /// every use of a key; reading two attributes of one object does not
-    /// grow with the number of keys. The check is what keeps tenants apart:
-    /// a token may give a freed handle number to a new object (after
-    /// someone else destroyed this key's objects, say), and some tokens'
-    /// handles hold only within a session; a handle that no longer names
-    /// this key's object is forgotten, never used.
+    /// every use of a key; so handles are remembered. What must never
+    /// happen is that a remembered handle names another object, another
+    /// tenant's key above all: a token may give a freed handle number to a
+    /// new object. A number is freed only when its object is destroyed:
+    ///
+    /// - by this provider: the handles of a key's objects are forgotten
+    ///   when they are destroyed, after every use of them has ended and
+    ///   before any new use can start ([`Token::changing_objects`]);
+    /// - by another process on the token (another application with the
+    ///   PIN, an administrator's tool, the token re-initialised), or by a
+    ///   crash and restart of psecd: a restart begins with no remembered
+    ///   handles; of the rest this provider learns nothing. On a library
+    ///   that never issues a handle number twice while it stays
+    ///   initialised ([`never_reissues_handles`]; psec never finalises it)
+    ///   such a handle can only become invalid, which the token reports and
+    ///   [`OpenKey`](crate::keys::OpenKey) answers by searching afresh. On
+    ///   any other library the handle's class and `CKA_ID` are read back
+    ///   here, before each use, and a handle that no longer names this
+    ///   key's object is forgotten, never used (some tokens' handles also
+    ///   hold only within a session).
+    ///
+    /// Reading back costs SoftHSM2 a decryption of the `CKA_ID` of a
+    /// private object: 20 µs of its 55 µs ECDSA P-256 signature, measured
+    /// in-process; the attributes it keeps in clear (class, key type, the
+    /// flags) are the same for every key of a kind and could not tell two
+    /// keys apart.
     pub(crate) fn known_handle(
         &self,
         session: &Session,
@@ -314,6 +376,9 @@ impl Token {
     ) -> Option<ObjectHandle> {
         let key = (id.to_vec(), u64::from(class));
         let handle = *self.handles().get(&key)?;
+        if self.handles_unique {
+            return Some(handle);
+        }
         let read = session.get_attributes(handle, &[AttributeType::Class, AttributeType::Id]);
         let still_this_key = read.is_ok_and(|attributes| {
             attributes.contains(&Attribute::Class(class))
@@ -325,6 +390,19 @@ impl Token {
             self.handles().remove(&key);
             None
         }
+    }
+
+    /// Whether remembered handles are used without being read back.
+    #[cfg(test)]
+    pub(crate) fn handles_unique(&self) -> bool {
+        self.handles_unique
+    }
+
+    /// Makes this token read remembered handles back before each use, as
+    /// on a library that may issue a handle number twice.
+    #[cfg(test)]
+    pub(crate) fn read_handles_back_for_tests(&mut self) {
+        self.handles_unique = false;
     }
 
     /// Remembers that `handle` is the object of `class` with `CKA_ID` `id`.
@@ -363,6 +441,22 @@ impl Token {
             token: self,
         })
     }
+}
+
+/// Whether `context`'s library is one known to issue each object handle
+/// number at most once while it stays initialised, so that a handle of a
+/// destroyed object stays invalid rather than coming to name another
+/// object: SoftHSM2 (library manufacturer `SoftHSM`, version 2), whose
+/// handle manager counts handles up from one and never hands a number out
+/// again ("never reuse a handle once it has been issued", its
+/// `HandleManager.cpp`); its handles are also this process's own, so
+/// another process's objects never get one of ours. Every other library is
+/// assumed to reuse numbers. psec never calls `C_Finalize` (cryptoki does
+/// not on drop), which would start SoftHSM2's count again.
+fn never_reissues_handles(context: &Pkcs11) -> bool {
+    context.get_library_info().is_ok_and(|info| {
+        info.manufacturer_id().trim() == "SoftHSM" && info.library_version().major() == 2
+    })
 }
 
 fn pin_locked(label: &str, slot: Slot) -> ProviderError {

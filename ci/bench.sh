@@ -7,17 +7,25 @@
 # the floor server (psec-bench floor: accept, read, canned reply, close)
 # and everything again on Parsec 1.5 from the same configuration (the copy
 # ci/compat.sh installs, installed here the same way if absent), and
-# prints psecd's figures beside both, with the ratios.
+# prints psecd's figures beside both, with the ratios, followed by memory
+# and start-up beside Parsec's: each server's resident set (VmRSS) after
+# the run; the time from exec to the first Ping answer (psec-bench startup,
+# median of 10 starts) with an empty store and with 10,000 keys (P-256
+# public keys, imported through the server itself by psec-bench fill;
+# Parsec opens every key at start-up); and the resident
+# set of each with all three providers configured (Mbed Crypto, PKCS#11 on
+# a SoftHSM2 token, TPM on a swtpm) after the same load.
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
-# through cryptoki on the same token;
+# through cryptoki on the same token, and prints the two side by side;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
 # PSEC_BENCH_MBEDTLS=3.6 builds psecd (in target/mbedtls-3.6) against Mbed
 # TLS 3.6.5 with thread support (threaded_mbedtls in common.sh), where its
 # Mbed Crypto provider signs in parallel; the closing lines then give
 # sign-hash at 8 clients over 1 client, for psecd and for Parsec.
+# PSEC_BENCH_KEYS sets the number of keys of the start-up case (10000).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 iterations="${1:-2000}"
 case "${PSEC_BENCH_MBEDTLS:-3.5}" in
@@ -79,11 +87,25 @@ wait_for_socket "$work/parsec.sock" "$pid" psecd
 step "benchmark, $iterations operations per client"
 (cd "$work" && "$bench" "$work/parsec.sock" "$iterations" "${PSEC_BENCH_PROVIDER:-mbed-crypto}") |
     tee "$work/psecd.txt"
+"$bench" rss "$pid" | tee "$work/psecd-rss.txt"
+# "<case> <n> client(s): ... <ops> ops/s" becomes "<case>|<n>|<ops>".
+figures() { sed -n 's/^\(.*[^ ]\) \+\([0-9]\+\) client(s):.* \([0-9]\+\) ops\/s$/\1|\2|\3/p' "$1"; }
 if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     kill "$pid" && wait "$pid" 2>/dev/null || true
     step "cryptoki in-process, on the same SoftHSM2 token"
     "$bench" in-process-pkcs11 \
-        "$(softhsm2_library)" 123456 "$iterations"
+        "$(softhsm2_library)" 123456 "$iterations" | tee "$work/cryptoki.txt"
+    step "psecd through the PKCS#11 provider beside cryptoki in-process (ops/s)"
+    figures "$work/cryptoki.txt" | sed 's/, cryptoki|/|/' >"$work/cryptoki.fig"
+    figures "$work/psecd.txt" | sed -n 's/, psecd|/|/p' >"$work/psecd.fig"
+    awk -F'|' '
+        FNR == 1 { file++ }
+        file == 1 { base[$1 "|" $2] = $3; next }
+        ($1 "|" $2) in base {
+            printf "%-38s %7s %9s %9s %13s\n", $1, $2, $3, base[$1 "|" $2], sprintf("%.2f", $3 / base[$1 "|" $2])
+        }
+        BEGIN { printf "%-38s %7s %9s %9s %13s\n", "case", "clients", "psecd", "cryptoki", "psecd/cryptoki" }
+    ' "$work/cryptoki.fig" "$work/psecd.fig"
 fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.
@@ -112,10 +134,71 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     wait_for_socket "$work/parsec/parsec.sock" "$pid" Parsec
     (cd "$work" && "$bench" "$work/parsec/parsec.sock" "$iterations" mbed-crypto) |
         tee "$work/parsec.txt"
+    "$bench" rss "$pid" | tee "$work/parsec-rss.txt"
     kill "$pid" && wait "$pid" 2>/dev/null || true
+
+    # start_up NAME DIR CONFIG COMMAND...: the median time from exec to the
+    # first Ping answer of a server run from DIR (Parsec's Mbed Crypto
+    # keeps its key files in its current directory) with an empty store,
+    # then with $keys keys imported through it; the socket is DIR/parsec.sock.
+    keys="${PSEC_BENCH_KEYS:-10000}"
+    start_up() {
+        local name="$1" dir="$2"
+        shift 2
+        step "$name: start-up, empty store, then $keys keys"
+        (cd "$dir" && "$bench" startup "$dir/parsec.sock" 10 "$@") | tee "$work/$name-startup-empty.txt"
+        rm -f "$dir/parsec.sock"
+        (cd "$dir" && exec "$@") &
+        pid=$!
+        wait_for_socket "$dir/parsec.sock" "$pid" "$name"
+        "$bench" fill "$dir/parsec.sock" "$keys"
+        kill "$pid" && wait "$pid" 2>/dev/null || true
+        (cd "$dir" && "$bench" startup "$dir/parsec.sock" 10 "$@") | tee "$work/$name-startup-full.txt"
+    }
+    # A configuration like $work/config.toml in DIR, with its own store and
+    # socket, for the providers that follow (a [[provider]] body each), and
+    # Parsec's fastest idle poll (1 ms; psecd ignores the setting).
+    config_in() {
+        local dir="$1"
+        shift
+        mkdir -p "$dir"
+        sed -n '/^\[\[provider\]\]/q;p' "$work/config.toml" |
+            sed -e "s|$work/parsec.sock|$dir/parsec.sock|" -e "s|$work/keys.sqlite3|$dir/keys.sqlite3|" \
+                -e "s|$work/mbed|$dir/mbed|" \
+                -e "s|^log_level = .*|&\nidle_listener_sleep_duration = 1|" >"$dir/config.toml"
+        for provider in "$@"; do
+            printf '[[provider]]\nkey_info_manager = "sqlite-manager"\n%b\n' "$provider" >>"$dir/config.toml"
+        done
+    }
+    config_in "$work/start-psecd" 'provider_type = "MbedCrypto"'
+    start_up psecd "$work/start-psecd" "$release/psecd" --config "$work/start-psecd/config.toml"
+    config_in "$work/start-parsec" 'provider_type = "MbedCrypto"'
+    start_up Parsec "$work/start-parsec" "$PARSEC_REFERENCE" --config "$work/start-parsec/config.toml"
+
+    # Memory with the three providers, after the same load (the Mbed
+    # Crypto cases of the run above): psecd, then Parsec, each on a fresh
+    # SoftHSM2 token and sharing one swtpm, one after the other.
+    step "memory with Mbed Crypto, PKCS#11 (SoftHSM2) and TPM (swtpm) configured"
+    start_swtpm "$work/tpm"
+    library="$(softhsm2_library)"
+    for name in psecd Parsec; do
+        dir="$work/three-$name"
+        mkdir -p "$dir"
+        export "$(bash ci/softhsm2-token.sh "$dir/hsm" | tail -1)"
+        config_in "$dir" 'provider_type = "MbedCrypto"' \
+            "provider_type = \"Pkcs11\"\nlibrary_path = \"$library\"\nuser_pin = \"str:123456\"" \
+            "provider_type = \"Tpm\"\ntcti = \"$tcti\"\nowner_hierarchy_auth = \"\""
+        server="$release/psecd"
+        [ "$name" = Parsec ] && server="$PARSEC_REFERENCE"
+        (cd "$dir" && exec "$server" --config "$dir/config.toml") &
+        pid=$!
+        wait_for_socket "$dir/parsec.sock" "$pid" "$name"
+        (cd "$dir" && "$bench" "$dir/parsec.sock" "$iterations" mbed-crypto) >/dev/null
+        "$bench" rss "$pid" | tee "$work/$name-three-rss.txt"
+        kill "$pid" && wait "$pid" 2>/dev/null || true
+    done
+
     step "psecd beside the floor and Parsec (ops/s)"
-    # "<case> <n> client(s): ... <ops> ops/s" becomes "<case>|<n>|<ops>".
-    figures() { sed -n 's/^\(.*[^ ]\)  *\([0-9][0-9]*\) client(s):.* \([0-9]*\) ops\/s$/\1|\2|\3/p' "$1"; }
     figures "$work/floor.txt" >"$work/floor.fig"
     figures "$work/parsec.txt" >"$work/parsec.fig"
     figures "$work/psecd.txt" >"$work/psecd.fig"
@@ -145,6 +228,19 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
             printf "Parsec %s (%s / %s ops/s)\n", ratio(ops["1|8"], ops["1|1"]), ops["1|8"], ops["1|1"]
             printf "psecd / Parsec at 8 clients: %s\n", ratio(ops["2|8"], ops["1|8"])
         }' "$work/parsec.fig" "$work/psecd.fig"
+    # "RSS 9.8 MB (10052 kB)", "... ms  median 5.21 ms  max ..." and
+    # "(on a CPU: median 3.40 ms)" as numbers.
+    rss() { sed -n 's/^RSS \([0-9.]*\) MB.*/\1/p' "$1"; }
+    median() { sed -n 's/.* ms  median \([0-9.]*\) ms  max.*/\1/p' "$1"; }
+    on_cpu() { sed -n 's/.*on a CPU: median \([0-9.]*\) ms.*/\1/p' "$1"; }
+    row() { printf "%-46s %9s %9s %12s\n" "$1" "$2" "$3" "$(awk -v a="$2" -v b="$3" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"; }
+    printf "\n%-46s %9s %9s %12s\n" "memory and start-up" "psecd" "Parsec" "psecd/Parsec"
+    row "RSS after the run, Mbed Crypto (MB)" "$(rss "$work/psecd-rss.txt")" "$(rss "$work/parsec-rss.txt")"
+    row "RSS after the run, all three providers (MB)" "$(rss "$work/psecd-three-rss.txt")" "$(rss "$work/Parsec-three-rss.txt")"
+    row "start-up to first Ping, empty store (ms)" "$(median "$work/psecd-startup-empty.txt")" "$(median "$work/Parsec-startup-empty.txt")"
+    row "  of which on a CPU (ms)" "$(on_cpu "$work/psecd-startup-empty.txt")" "$(on_cpu "$work/Parsec-startup-empty.txt")"
+    row "start-up to first Ping, $keys keys (ms)" "$(median "$work/psecd-startup-full.txt")" "$(median "$work/Parsec-startup-full.txt")"
+    row "  of which on a CPU (ms)" "$(on_cpu "$work/psecd-startup-full.txt")" "$(on_cpu "$work/Parsec-startup-full.txt")"
 fi
 
 # --- The cost of authenticating one request (issue 13) -----------------------

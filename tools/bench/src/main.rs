@@ -12,7 +12,11 @@
 //! alone, against any server (the floor, Parsec); or `psec-bench
 //! write-jwt-bundle <file>` and `psec-bench auth <socket> [iterations]`, the
 //! cost of authenticating a request, JwtSvid beside UnixPeerCredentials
-//! (see `auth.rs`). Ping runs at 1, 8 and 64
+//! (see `auth.rs`); or `psec-bench startup <socket> <runs> <server
+//! command...>`, the time from exec to the first Ping answer (see
+//! `startup.rs`); or `psec-bench rss <pid>`, a server's resident set; or
+//! `psec-bench fill <socket> <count> [provider]`, that many keys imported
+//! through a running server. Ping runs at 1, 8 and 64
 //! client threads, the other cases at 1 and 8, each thread doing
 //! `iterations` operations; each case prints the latency percentiles and
 //! the total throughput. A case in which any operation fails makes it exit
@@ -21,6 +25,7 @@
 mod auth;
 mod floor;
 mod pkcs11;
+mod startup;
 
 use psa_crypto::operations::{asym_signature, key_management};
 use psa_crypto::types::algorithm::{AsymmetricSignature, Hash};
@@ -232,12 +237,26 @@ fn rsa2048_attributes() -> Attributes {
     }
 }
 
+/// The provider a command-line name stands for (Mbed Crypto by default).
+fn provider_id(name: Option<&str>) -> Result<ProviderId, String> {
+    match name {
+        None | Some("mbed-crypto") => Ok(ProviderId::MbedCrypto),
+        Some("pkcs11") => Ok(ProviderId::Pkcs11),
+        Some("tpm") => Ok(ProviderId::Tpm),
+        Some(other) => Err(format!(
+            "unknown provider {other}: mbed-crypto, pkcs11 or tpm"
+        )),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let socket = args.next().ok_or(
         "usage: psec-bench <socket> [iterations] [provider] | \
          psec-bench floor <socket> | psec-bench ping <socket> [iterations] | \
          psec-bench write-jwt-bundle <file> | psec-bench auth <socket> [iterations] | \
+         psec-bench startup <socket> <runs> <server command...> | psec-bench rss <pid> | \
+         psec-bench fill <socket> <count> [provider] | \
          psec-bench in-process-tpm <tcti> [iterations] | \
          psec-bench in-process-pkcs11 <library> <user PIN> [iterations]",
     )?;
@@ -266,6 +285,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
         return auth::run(&path, iterations);
     }
+    if socket == "startup" {
+        let path = args.next().ok_or("startup needs a socket path")?;
+        let runs: usize = args.next().ok_or("startup needs a run count")?.parse()?;
+        let command: Vec<String> = args.collect();
+        return startup::startup(std::path::Path::new(&path), runs, &command);
+    }
+    if socket == "rss" {
+        let pid: u32 = args.next().ok_or("rss needs a PID")?.parse()?;
+        return startup::print_rss(pid);
+    }
+    if socket == "fill" {
+        let path = args.next().ok_or("fill needs a socket path")?;
+        let count: usize = args.next().ok_or("fill needs a key count")?.parse()?;
+        let provider = provider_id(args.next().as_deref())?;
+        return startup::fill(&path, count, provider);
+    }
     if socket == "in-process-tpm" {
         let tcti = args.next().ok_or("in-process-tpm needs a TCTI")?;
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(200);
@@ -280,14 +315,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return pkcs11::in_process(&library, &pin, iterations);
     }
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
-    let provider = match args.next().as_deref() {
-        None | Some("mbed-crypto") => ProviderId::MbedCrypto,
-        Some("pkcs11") => ProviderId::Pkcs11,
-        Some("tpm") => ProviderId::Tpm,
-        Some(other) => {
-            return Err(format!("unknown provider {other}: mbed-crypto, pkcs11 or tpm").into());
-        }
-    };
+    let provider = provider_id(args.next().as_deref())?;
     let client = || {
         BasicClient::new_naked(Endpoint::unix_socket(&socket))
             .with_provider(provider)

@@ -64,7 +64,7 @@ key_info_manager = "sqlite-manager"
 CONFIG
 swtpm_pid=""
 pid=""
-trap 'kill $pid $swtpm_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid $swtpm_pid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
 elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then

@@ -97,8 +97,7 @@ impl LogLevel {
 pub struct CoreSettings {
     /// Let psecd run as root (default false).
     pub allow_root: bool,
-    /// How many requests are executed at once (default, as in Parsec: the
-    /// number of processors).
+    /// How many requests are executed at once (default 8).
     pub thread_pool_size: usize,
     /// Obsolete in Parsec; accepted and ignored.
     pub idle_listener_sleep_duration: Option<u64>,
@@ -126,11 +125,7 @@ impl Default for CoreSettings {
     fn default() -> Self {
         CoreSettings {
             allow_root: false,
-            // The work is CPU-bound (crypto) or waits on one device in
-            // turn (a TPM, a token): threads past the cores only hold
-            // memory.
-            thread_pool_size: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZeroUsize::get),
+            thread_pool_size: 8,
             idle_listener_sleep_duration: None,
             log_level: LogLevel::Warn,
             log_timestamp: false,

@@ -128,9 +128,9 @@ impl Default for CoreSettings {
             // Not Parsec's default (the number of processors): on two
             // cores, with Mbed TLS 3.6 signing in parallel, 8 workers gave
             // 4,945-5,324 ECDSA signatures a second to 8 clients, and 2
-            // workers 3,841-3,976 (psec-bench, alternated runs); the extra
-            // threads cost about 0.1 MB of memory each once malloc's
-            // arenas are capped (main.rs).
+            // workers 3,841-3,976 (psec-bench, alternated runs), and the
+            // resident set after ci/bench.sh was 9.9 MB with either, once
+            // malloc's arenas are capped (main.rs).
             thread_pool_size: 8,
             idle_listener_sleep_duration: None,
             log_level: LogLevel::Warn,

@@ -63,6 +63,21 @@ fn rsa_any_pkcs1() -> Algorithm {
     .into()
 }
 
+/// A P-256 public key that verifies hashes with `alg`, for the Mbed
+/// Crypto provider that checks this provider's signatures.
+fn p256_verify_key(alg: AsymmetricSignature) -> Attributes {
+    attributes(
+        Type::EccPublicKey {
+            curve_family: EccFamily::SecpR1,
+        },
+        256,
+        alg.into(),
+        |flags| {
+            flags.set_verify_hash();
+        },
+    )
+}
+
 fn sha256(data: &[u8]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data");
@@ -736,16 +751,7 @@ softhsm_test! {
         verify_hash(&provider, &owner, "ec", alg, &[1; 32], &signature).unwrap();
         let public = export_public(&provider, &owner, "ec").unwrap();
         let (_dir, mbed) = mbed_provider();
-        let key = attributes(
-            Type::EccPublicKey {
-                curve_family: EccFamily::SecpR1,
-            },
-            256,
-            alg.into(),
-            |flags| {
-                flags.set_verify_hash();
-            },
-        );
+        let key = p256_verify_key(alg);
         import(mbed.key_management().unwrap(), &owner, "ec", key, &public).unwrap();
         let op = psa_verify_hash::Operation {
             key_name: "ec".into(),
@@ -911,16 +917,7 @@ softhsm_test! {
     fn signatures_are_made_by_the_tenants_own_key_while_keys_come_and_go() {
         let alg = ecdsa(Hash::Sha256);
         let (_dir, mbed) = mbed_provider();
-        let public_key = attributes(
-            Type::EccPublicKey {
-                curve_family: EccFamily::SecpR1,
-            },
-            256,
-            alg.into(),
-            |flags| {
-                flags.set_verify_hash();
-            },
-        );
+        let public_key = p256_verify_key(alg);
         let (alice, bob) = (app("alice"), app("bob"));
         for read_back in [false, true] {
             let store = Arc::new(InMemoryKeyStoreForTests::default());

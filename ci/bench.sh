@@ -72,15 +72,6 @@ elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
     sed -i "s|provider_type = \"MbedCrypto\"|provider_type = \"Tpm\"\ntcti = \"$tcti\"|" "$work/config.toml"
 fi
 bench="$release/psec-bench"
-# wait_for_socket PATH PID NAME: until PATH is a socket, while PID lives.
-wait_for_socket() {
-    local deadline=$((SECONDS + 30))
-    until [ -S "$1" ]; do
-        kill -0 "$2" 2>/dev/null || { echo "$3 exited" >&2; exit 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { echo "$3 did not start" >&2; exit 1; }
-        sleep 0.05
-    done
-}
 "$release/psecd" --config "$work/config.toml" &
 pid=$!
 wait_for_socket "$work/parsec.sock" "$pid" psecd

@@ -175,6 +175,22 @@ threaded_mbedtls() {
     export MBEDTLS_INCLUDE_DIR="$src/include" MBEDTLS_LIB_DIR="$root/build/library" MBEDCRYPTO_STATIC=1
 }
 
+# wait_for_socket PATH PID NAME [LOG]: until PATH is a socket, while PID
+# lives, for at most 30 s; if PID exits first, LOG (its standard error) is
+# shown.
+wait_for_socket() {
+    local deadline=$((SECONDS + 30))
+    until [ -S "$1" ]; do
+        if ! kill -0 "$2" 2>/dev/null; then
+            echo "$3 exited" >&2
+            [ -z "${4:-}" ] || cat "$4" >&2
+            exit 1
+        fi
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$3 did not start within 30 s" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+
 start_swtpm() {
     # A free loopback port, and the next one for swtpm's control channel.
     local port

@@ -145,12 +145,7 @@ chmod 755 "$work"
 printf '+ setpriv --reuid=parsec --regid=parsec --init-groups /usr/bin/psecd --config %s &\n' "$test/config.toml"
 setpriv --reuid=parsec --regid=parsec --init-groups /usr/bin/psecd --config "$test/config.toml" &
 psecd_pid=$!
-deadline=$((SECONDS + 10))
-until [ -S "$test/run/parsec.sock" ]; do
-    kill -0 "$psecd_pid" 2>/dev/null || { echo "psecd exited" >&2; exit 1; }
-    [ "$SECONDS" -lt "$deadline" ] || { echo "no socket within 10 s" >&2; exit 1; }
-    sleep 0.05
-done
+wait_for_socket "$test/run/parsec.sock" "$psecd_pid" "the installed psecd"
 echo "psecd (PID $psecd_pid, user $(ps -o user= -p "$psecd_pid")) listens on $test/run/parsec.sock"
 export PARSEC_SERVICE_ENDPOINT="unix:$test/run/parsec.sock"
 run /usr/bin/psec ping

@@ -66,12 +66,7 @@ CONFIG
 start_psecd() { # start_psecd DIR: psecd on DIR/psecd.toml, once DIR/parsec.sock is up
     target/debug/psecd --config "$1/psecd.toml" 2>"$1/psecd.log" &
     psecd_pid=$!
-    local deadline=$((SECONDS + 30))
-    until [ -S "$1/parsec.sock" ]; do
-        kill -0 "$psecd_pid" 2>/dev/null || { cat "$1/psecd.log" >&2; exit 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { echo "psecd did not start within 30 s" >&2; exit 1; }
-        sleep 0.05
-    done
+    wait_for_socket "$1/parsec.sock" "$psecd_pid" psecd "$1/psecd.log"
     export PARSEC_SERVICE_ENDPOINT="unix:$1/parsec.sock" RUST_LOG=error
 }
 

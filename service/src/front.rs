@@ -13,6 +13,11 @@
 //! the connection costs no registration with epoll and no wake-up for
 //! readiness. Only when a read or write would block is the socket
 //! registered and awaited, under the same timeout.
+//!
+//! The serving loop takes the queued connections in batches and runs each
+//! one's [`serve_connection`] once, in place (`run::start_connection`): a
+//! request answered from memory, such as Ping, is then served whole with no
+//! task spawned; a connection that has to wait becomes a task of its own.
 
 use crate::authenticators::PeerCredentials;
 use crate::core_provider::answers_from_memory;

@@ -3,10 +3,12 @@
 use crate::assemble::{self, StartError};
 use crate::config::Config;
 use crate::front::{Connection, Shared, serve_connection};
+use std::future::Future;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::task::{Context, Waker};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{SignalKind, signal};
@@ -160,17 +162,61 @@ fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
     Ok((listener, true))
 }
 
-/// The next connection, as accepted: not registered with the runtime (see
-/// [`Connection`]).
+/// How many connections one turn of the serving loop takes from the
+/// listening socket's queue before it looks at signals and finished
+/// connections again.
+const ACCEPT_BATCH: usize = 64;
+
+/// Waits for connections, then takes those queued, up to `ACCEPT_BATCH`,
+/// into `accepted`: as accepted, not registered with the runtime (see
+/// [`Connection`]). An error is returned only when nothing was taken.
 async fn accept(
     listener: &AsyncFd<UnixListener>,
-) -> std::io::Result<std::os::unix::net::UnixStream> {
+    accepted: &mut Vec<std::os::unix::net::UnixStream>,
+) -> std::io::Result<()> {
     loop {
         let mut ready = listener.readable().await?;
-        // On WouldBlock `try_io` forgets the readiness, and we wait again.
-        if let Ok(accepted) = ready.try_io(|listener| listener.get_ref().accept()) {
-            return accepted.map(|(stream, _)| stream);
+        while accepted.len() < ACCEPT_BATCH {
+            // On WouldBlock `try_io` forgets the readiness; once the queue
+            // is empty, we wait again.
+            match ready.try_io(|listener| listener.get_ref().accept()) {
+                Ok(Ok((stream, _))) => accepted.push(stream),
+                Ok(Err(error)) if accepted.is_empty() => return Err(error),
+                Ok(Err(_)) | Err(_) => break,
+            }
         }
+        if !accepted.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+/// Serves a new connection here, on the serving loop, as far as it goes
+/// without waiting: a Parsec client has usually written its whole request
+/// by the time it is accepted, and a request answered from memory (Ping,
+/// the lists) is then read, answered and closed in this one call, with no
+/// task spawned for it. A connection that has to wait (for more bytes, a
+/// worker thread, room in the socket) becomes a task of its own, carrying
+/// on from where it stopped.
+///
+/// The first poll has no task to wake: it is given a waker that does
+/// nothing. That loses no wake-up, because the task is polled at once after
+/// the spawn, and everything the connection may wait on (the socket's
+/// readiness, the timeout's timer, a worker permit, the worker's result)
+/// checks its state again when polled and keeps the waker of the latest
+/// poll.
+fn start_connection(
+    stream: std::os::unix::net::UnixStream,
+    shared: &Arc<Shared>,
+    connections: &mut JoinSet<()>,
+) {
+    let mut serving = Box::pin(serve_connection(
+        Connection::Unregistered(stream),
+        Arc::clone(shared),
+    ));
+    let mut first_poll = Context::from_waker(Waker::noop());
+    if serving.as_mut().poll(&mut first_poll).is_pending() {
+        let _ = connections.spawn(serving);
     }
 }
 
@@ -190,14 +236,16 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("watch SIGINT"))?;
     let mut hangup = signal(SignalKind::hangup()).map_err(io_error("watch SIGHUP"))?;
     let mut connections = JoinSet::new();
+    let mut accepted = Vec::with_capacity(ACCEPT_BATCH);
     notify(&[sd_notify::NotifyState::Ready]);
     log::info!("psecd {} ready", env!("CARGO_PKG_VERSION"));
     loop {
         tokio::select! {
-            accepted = accept(&listener) => match accepted {
-                Ok(stream) => {
-                    let connection = Connection::Unregistered(stream);
-                    let _ = connections.spawn(serve_connection(connection, Arc::clone(&shared)));
+            outcome = accept(&listener, &mut accepted) => match outcome {
+                Ok(()) => {
+                    for stream in accepted.drain(..) {
+                        start_connection(stream, &shared, &mut connections);
+                    }
                 }
                 Err(error) => log::warn!("accept failed: {error}"),
             },

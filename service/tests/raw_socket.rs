@@ -228,6 +228,43 @@ fn silent_clients_do_not_block_others() {
 }
 
 #[test]
+fn connections_queued_together_are_all_answered() {
+    // psecd takes queued connections in batches (64 at a time) and serves
+    // each as far as it goes before the next; a connection that must wait
+    // goes on as a task of its own. 150 connections wait in the queue
+    // before psecd looks: every third has sent only part of its request
+    // and sends the rest after all the others were accepted.
+    let psecd = Psecd::start();
+    let ping = ping_bytes();
+    let (head, tail) = ping.split_at(10);
+    let mut streams: Vec<(UnixStream, bool)> = (0..150)
+        .map(|index| {
+            let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let in_pieces = index % 3 == 0;
+            stream
+                .write_all(if in_pieces { head } else { &ping })
+                .unwrap();
+            (stream, in_pieces)
+        })
+        .collect();
+    for (stream, in_pieces) in &mut streams {
+        if *in_pieces {
+            stream.write_all(tail).unwrap();
+        }
+    }
+    for (stream, _) in &mut streams {
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let response = Response::read_from(&mut answer.as_slice(), 1 << 20).unwrap();
+        assert_eq!(response.header.status, ResponseStatus::Success);
+    }
+    assert_still_serves(&psecd);
+}
+
+#[test]
 fn a_silent_client_is_disconnected_after_the_timeout() {
     let psecd = Psecd::start();
     let mut stream = UnixStream::connect(&psecd.socket).unwrap();

@@ -28,10 +28,11 @@ use rustix::io::Errno;
 use rustix::net::{RecvFlags, SendFlags};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
 /// What every connection shares.
@@ -40,8 +41,11 @@ pub(crate) struct Shared {
     /// reload (which takes the write guard and replaces it) waits for them
     /// to finish.
     pub(crate) dispatcher: RwLock<Dispatcher>,
-    /// Bounds the requests executing at once.
-    pub(crate) workers: Semaphore,
+    /// Bounds the requests executing at once: a worker holds one permit
+    /// from the hand-over until its connection is answered.
+    pub(crate) workers: Arc<Semaphore>,
+    /// How many permits `workers` has (`thread_pool_size`).
+    pub(crate) worker_count: u32,
     /// Read and write timeout of a connection.
     pub(crate) timeout: Duration,
     /// Largest request body accepted.
@@ -128,6 +132,24 @@ impl Connection {
         self.registered()?.write_all(bytes).await
     }
 
+    /// Writes what the socket takes of `bytes` now, without waiting: all of
+    /// them, unless its buffer fills (or the connection is registered, when
+    /// nothing is written here). Returns how many were written.
+    fn write_now(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let mut written = 0;
+        if let Connection::Unregistered(plain) = self {
+            while let Some(rest) = bytes.get(written..).filter(|rest| !rest.is_empty()) {
+                match rustix::net::send(&*plain, rest, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+                    Ok(sent) => written += sent,
+                    Err(Errno::INTR) => {}
+                    Err(Errno::AGAIN) => break,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        Ok(written)
+    }
+
     /// Closes the writing half (the answer is all sent).
     fn shutdown_write(&self) -> io::Result<()> {
         rustix::net::shutdown(self.fd()?, rustix::net::Shutdown::Write).map_err(Into::into)
@@ -171,12 +193,30 @@ pub(crate) async fn serve_connection(mut stream: Connection, shared: Arc<Shared>
             let peer = (request.header.auth_type == AuthType::UnixPeerCredentials)
                 .then(|| stream.peer_credentials())
                 .flatten();
-            match execute(request, peer, &shared).await {
-                Some(bytes) => (bytes, true),
-                None => return,
+            match answer_inline(request, peer, &shared) {
+                Ok(response) => (encode(response), true),
+                Err(request) => {
+                    let Ok(permit) = Arc::clone(&shared.workers).acquire_owned().await else {
+                        return;
+                    };
+                    hand_to_worker(stream, request, peer, permit, shared);
+                    return;
+                }
             }
         }
     };
+    send_reply(stream, reply, whole_request_read, &shared).await;
+}
+
+/// Writes `reply` (under the timeout) and closes. After a request that was
+/// not read whole, the writing half is shut and what the client still
+/// sends is drained first (see [`drain`]).
+async fn send_reply(
+    mut stream: Connection,
+    reply: Zeroizing<Vec<u8>>,
+    whole_request_read: bool,
+    shared: &Shared,
+) {
     match tokio::time::timeout(shared.timeout, stream.write_all(&reply)).await {
         // The client sent all it announced and waits only for the answer,
         // which is in its socket now: closing loses nothing.
@@ -213,41 +253,63 @@ async fn drain(stream: &mut Connection, timeout: Duration) {
     .await;
 }
 
-/// Runs the request on a worker thread and encodes the response.
-async fn execute(
+/// Hands a request that needs a worker thread to one, with its
+/// connection: the worker runs it, writes the answer (without waiting, as
+/// the serving loop does) and closes the connection, so the serving loop is
+/// not woken for it again. Only if the socket will not take the whole
+/// answer at once does the rest go back to the runtime, to be written
+/// under the timeout. `permit` is the worker's place among the
+/// `thread_pool_size`, held until the answer is written or handed back.
+fn hand_to_worker(
+    stream: Connection,
     request: Request,
     peer: Option<PeerCredentials>,
-    shared: &Arc<Shared>,
-) -> Option<Zeroizing<Vec<u8>>> {
-    let response = match answer_inline(request, peer, shared) {
-        Ok(response) => Ok(response),
-        Err(request) => {
-            let _permit = shared.workers.acquire().await.ok()?;
-            let worker_shared = Arc::clone(shared);
-            tokio::task::spawn_blocking(move || {
-                let dispatcher = match worker_shared.dispatcher.read() {
-                    Ok(guard) => guard,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                dispatcher.handle(request, peer)
-            })
-            .await
-        }
-    };
-    match response {
-        Ok(response) => match response.encode() {
-            Ok(bytes) => Some(bytes),
-            Err(status) => {
-                let header = psec_interface::ResponseHeader {
-                    status,
-                    ..response.header
-                };
-                Some(Zeroizing::new(header.to_raw(0).encode().to_vec()))
+    permit: OwnedSemaphorePermit,
+    shared: Arc<Shared>,
+) {
+    let runtime = tokio::runtime::Handle::current();
+    drop(tokio::task::spawn_blocking(move || {
+        let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let dispatcher = match shared.dispatcher.read() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            dispatcher.handle(request, peer)
+        }));
+        let reply = match handled {
+            Ok(response) => encode(response),
+            Err(_) => {
+                // The connection closes unanswered, as Parsec's does.
+                log::error!("a request handler panicked");
+                return;
             }
-        },
-        Err(error) => {
-            log::error!("a request handler panicked: {error}");
-            None
+        };
+        let mut stream = stream;
+        match stream.write_now(&reply) {
+            Ok(written) if written == reply.len() => {}
+            Ok(written) => {
+                let rest = Zeroizing::new(reply.get(written..).unwrap_or_default().to_vec());
+                drop(runtime.spawn(async move {
+                    send_reply(stream, rest, true, &shared).await;
+                    drop(permit);
+                }));
+            }
+            Err(error) => log::debug!("could not write the response: {error}"),
+        }
+    }));
+}
+
+/// The bytes of `response`; one that can not be encoded is answered with
+/// its header alone, carrying the encoding's failure status.
+fn encode(response: Response) -> Zeroizing<Vec<u8>> {
+    match response.encode() {
+        Ok(bytes) => bytes,
+        Err(status) => {
+            let header = psec_interface::ResponseHeader {
+                status,
+                ..response.header
+            };
+            Zeroizing::new(header.to_raw(0).encode().to_vec())
         }
     }
 }

@@ -84,9 +84,11 @@ pub fn run(options: Options) -> Result<(), StartError> {
         .max_blocking_threads(config.core_settings.thread_pool_size + 2)
         .build()
         .map_err(io_error("start the runtime"))?;
+    let worker_count = u32::try_from(config.core_settings.thread_pool_size).unwrap_or(u32::MAX);
     let shared = Arc::new(Shared {
         dispatcher: RwLock::new(dispatcher),
-        workers: Semaphore::new(config.core_settings.thread_pool_size),
+        workers: Arc::new(Semaphore::new(worker_count as usize)),
+        worker_count,
         timeout: Duration::from_millis(config.listener.timeout),
         body_len_limit: config.core_settings.body_len_limit,
     });
@@ -262,6 +264,8 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
     );
     drop(listener);
     while connections.join_next().await.is_some() {}
+    // Requests handed to workers hold a permit each until answered.
+    let _ = shared.workers.acquire_many(shared.worker_count).await;
     if created {
         let _ = std::fs::remove_file(&config.listener.socket_path);
     }

@@ -322,3 +322,45 @@ fn random_bytes_over_the_buffer_size_limit_are_response_too_large_as_in_parsec()
         ResponseStatus::ResponseTooLarge
     );
 }
+
+#[test]
+fn requests_running_at_sigterm_are_answered_before_psecd_exits() {
+    // Workers answer and close their connections themselves; psecd stops
+    // only once every worker has. Four RSA-4096 generations (Mbed TLS 3.5
+    // makes them one after another: seconds) are running when SIGTERM
+    // comes; each must still get its key.
+    let mut psecd = Psecd::start();
+    let rsa_4096 = || {
+        attributes(
+            Type::RsaKeyPair,
+            4096,
+            AsymmetricSignature::RsaPkcs1v15Sign {
+                hash_alg: Hash::Sha256.into(),
+            }
+            .into(),
+            |u| {
+                let _ = u.set_sign_hash();
+            },
+        )
+    };
+    let generations: Vec<_> = (0..4)
+        .map(|index| {
+            let client = psecd.client("patient");
+            let attributes = rsa_4096();
+            std::thread::spawn(move || client.psa_generate_key(&format!("big-{index}"), attributes))
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        generations.iter().any(|thread| !thread.is_finished()),
+        "the generations ended before SIGTERM: this test proves nothing on so fast a machine"
+    );
+    psecd.signal("TERM");
+    for generation in generations {
+        generation
+            .join()
+            .unwrap()
+            .expect("a request running at SIGTERM is answered");
+    }
+    assert!(psecd.stop(), "psecd exits cleanly after answering");
+}

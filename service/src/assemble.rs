@@ -79,10 +79,22 @@ pub(crate) fn compiled_provider_kinds() -> Vec<&'static str> {
     kinds
 }
 
-/// Builds the dispatcher a configuration describes.
-pub(crate) fn dispatcher(config: &Config) -> Result<Dispatcher, StartError> {
-    let authenticators = Authenticators::from_config(config.authenticator.as_slice())
-        .map_err(StartError::Setting)?;
+/// The authenticators a configuration describes. At a reload, `running`
+/// are those in service (see [`Authenticators::from_config`]).
+pub(crate) fn authenticators(
+    config: &Config,
+    running: Option<&Authenticators>,
+) -> Result<Authenticators, StartError> {
+    Authenticators::from_config(config.authenticator.as_slice(), running)
+        .map_err(StartError::Setting)
+}
+
+/// Builds the dispatcher a configuration describes, with its
+/// `authenticators` (from [`authenticators`]).
+pub(crate) fn dispatcher(
+    config: &Config,
+    authenticators: Authenticators,
+) -> Result<Dispatcher, StartError> {
     let default_auth = authenticators.primary().unwrap_or(AuthType::Direct);
     let mut stores: HashMap<&str, Arc<dyn KeyStore>> = HashMap::new();
     let mut backends = Vec::new();
@@ -201,8 +213,7 @@ pub fn migrate_on_disk(
                 None => "the configuration has no [[key_manager]] with manager_type = \"SQLite\" to migrate into".into(),
             })
         })?;
-    let auth = Authenticators::from_config(config.authenticator.as_slice())
-        .map_err(StartError::Setting)?
+    let auth = authenticators(config, None)?
         .primary()
         .unwrap_or(AuthType::Direct);
     let source_config = KeyManagerConfig {

@@ -42,8 +42,19 @@ pub(crate) type AuthError = ResponseStatus;
 
 impl Authenticators {
     /// The authenticators of the configuration. A JwtSvid table reads its
-    /// bundle file here; without the `jwt-svid` feature it is an error.
-    pub(crate) fn from_config(configs: &[AuthenticatorConfig]) -> Result<Self, String> {
+    /// bundle file here; without the `jwt-svid` feature it is an error. At
+    /// a reload, `running` are the authenticators in service: a JwtSvid
+    /// authenticator on the same `workload_endpoint` carries on with the
+    /// running Workload API client and the bundles it holds.
+    pub(crate) fn from_config(
+        configs: &[AuthenticatorConfig],
+        running: Option<&Authenticators>,
+    ) -> Result<Self, String> {
+        #[cfg(feature = "jwt-svid")]
+        let running_jwt_svid =
+            running.and_then(|r| r.enabled.iter().find_map(|e| e.jwt_svid.as_deref()));
+        #[cfg(not(feature = "jwt-svid"))]
+        let _ = running;
         let enabled = configs
             .iter()
             .map(|c| {
@@ -71,6 +82,7 @@ impl Authenticators {
                             Some(std::sync::Arc::new(jwt_svid::JwtSvid::new(
                                 c.workload_endpoint.as_deref(),
                                 c.jwt_bundle_path.as_deref(),
+                                running_jwt_svid,
                             )?))
                         }
                         _ => None,
@@ -203,10 +215,13 @@ mod tests {
             workload_endpoint: None,
             jwt_bundle_path: None,
         };
-        Authenticators::from_config(&[
-            config(config::AuthType::UnixPeerCredentials, &["0"]),
-            config(config::AuthType::Direct, &["root-app"]),
-        ])
+        Authenticators::from_config(
+            &[
+                config(config::AuthType::UnixPeerCredentials, &["0"]),
+                config(config::AuthType::Direct, &["root-app"]),
+            ],
+            None,
+        )
         .unwrap()
     }
 
@@ -262,12 +277,15 @@ mod tests {
 
     #[test]
     fn an_auth_type_that_is_not_enabled_is_not_registered() {
-        let direct_only = Authenticators::from_config(&[AuthenticatorConfig {
-            auth_type: config::AuthType::Direct,
-            admins: vec![],
-            workload_endpoint: None,
-            jwt_bundle_path: None,
-        }])
+        let direct_only = Authenticators::from_config(
+            &[AuthenticatorConfig {
+                auth_type: config::AuthType::Direct,
+                admins: vec![],
+                workload_endpoint: None,
+                jwt_bundle_path: None,
+            }],
+            None,
+        )
         .unwrap();
         let result = direct_only.authenticate(
             AuthType::UnixPeerCredentials,
@@ -329,20 +347,23 @@ mod cost {
         let path = dir.path().join("bundles.json");
         let refs: Vec<&Signer> = signers.iter().collect();
         std::fs::write(&path, bundle_set(&[("example.org", &refs)])).unwrap();
-        let auth = Authenticators::from_config(&[
-            AuthenticatorConfig {
-                auth_type: config::AuthType::JwtSvid,
-                admins: vec![],
-                workload_endpoint: None,
-                jwt_bundle_path: Some(path),
-            },
-            AuthenticatorConfig {
-                auth_type: config::AuthType::UnixPeerCredentials,
-                admins: vec![],
-                workload_endpoint: None,
-                jwt_bundle_path: None,
-            },
-        ])
+        let auth = Authenticators::from_config(
+            &[
+                AuthenticatorConfig {
+                    auth_type: config::AuthType::JwtSvid,
+                    admins: vec![],
+                    workload_endpoint: None,
+                    jwt_bundle_path: Some(path),
+                },
+                AuthenticatorConfig {
+                    auth_type: config::AuthType::UnixPeerCredentials,
+                    admins: vec![],
+                    workload_endpoint: None,
+                    jwt_bundle_path: None,
+                },
+            ],
+            None,
+        )
         .unwrap();
         let peer = Some(PeerCredentials {
             uid: 1000,

@@ -77,6 +77,11 @@ impl Dispatcher {
         }
     }
 
+    /// The enabled authenticators.
+    pub(crate) fn authenticators(&self) -> &Authenticators {
+        &self.authenticators
+    }
+
     /// The crypto provider with this id, if configured.
     fn backend(&self, id: ProviderId) -> Option<&Backend> {
         self.backends.iter().find(|b| b.info.id == id)

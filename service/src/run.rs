@@ -74,7 +74,7 @@ pub fn run(options: Options) -> Result<(), StartError> {
         private_dir(dir)?;
         std::env::set_current_dir(dir).map_err(io_error(format!("enter {}", dir.display())))?;
     }
-    let dispatcher = assemble::dispatcher(&config)?;
+    let dispatcher = assemble::dispatcher(&config, assemble::authenticators(&config, None)?)?;
     // One thread runs the sockets: reading, parsing and writing are cheap,
     // and keeping each connection on the thread that accepted it spares a
     // hand-over between threads per request (measured: Ping p50 from 71 to
@@ -275,7 +275,9 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
 
 /// SIGHUP: read the configuration again and swap in a new dispatcher,
 /// keeping the socket. Requests in flight finish on the old one first; a
-/// configuration that fails leaves the old one serving.
+/// configuration that fails leaves the old one serving. A JwtSvid
+/// authenticator on the same Workload API endpoint keeps the running
+/// client and its bundles (see `authenticators::jwt_svid`).
 async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
     // systemd wants RELOADING=1 with the monotonic time of the reload.
     match sd_notify::NotifyState::monotonic_usec_now() {
@@ -291,13 +293,22 @@ async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
         if config.listener.socket_path != running_socket {
             log::warn!("[listener] socket_path changed: it takes effect at the next restart");
         }
+        // The authenticators first, from the running ones, while the old
+        // dispatcher serves: one that starts following a new Workload API
+        // endpoint may wait for the agent, and no request waits with it.
+        let running = match shared.dispatcher.read() {
+            Ok(guard) => guard.authenticators().clone(),
+            Err(poisoned) => poisoned.into_inner().authenticators().clone(),
+        };
+        let authenticators = assemble::authenticators(&config, Some(&running))?;
+        drop(running);
         let mut current = match shared.dispatcher.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         // Build while holding the write guard: no request runs on the old
         // providers while the new ones finish what a crash left.
-        let dispatcher = assemble::dispatcher(&config)?;
+        let dispatcher = assemble::dispatcher(&config, authenticators)?;
         *current = dispatcher;
         Ok::<_, StartError>(())
     })

@@ -4,7 +4,8 @@
 //! AuthenticationError, tokens kept out of the log, bundles rotated without
 //! a restart; the same through the SPIFFE Workload API, served by
 //! `StandInWorkloadApi` (SPIRE can not run here; ci/spire-e2e.sh runs the
-//! scenario against a real agent where one is installed).
+//! scenario against a real agent where one is installed), including
+//! reloads during an agent outage and onto another endpoint.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -350,6 +351,135 @@ fn workload_api_bundles_validate_rotate_and_outlive_an_agent_outage() {
             assert!(!log.contains(part), "a token is in the log:\n{log}");
         }
     }
+}
+
+/// Sends SIGHUP and waits until psecd says it reloaded, for the `n`th
+/// time.
+fn reload(psecd: &Psecd, n: usize) {
+    psecd.signal("HUP");
+    eventually(psecd, "the reload done", || {
+        psecd.log().matches("configuration reloaded").count() >= n
+    });
+    assert!(!psecd.log().contains("reload failed"), "{}", psecd.log());
+}
+
+#[test]
+fn a_reload_keeps_the_workload_api_client_and_its_bundles_through_an_agent_outage() {
+    let a = Signer::es256("a", "agent authority a");
+    let c = Signer::es384("c", "agent authority c");
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = StandInWorkloadApi::start(
+        &dir.path().join("agent.sock"),
+        "example.org",
+        vec![a.clone()],
+    )
+    .unwrap();
+    let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
+    let pid = psecd.pid();
+    let token_a = a.mint(WEB, &["parsec"]);
+    let token_c = c.mint(WEB, &["parsec"]);
+    client(&psecd, &token_a)
+        .psa_generate_key("kept", p256_signing())
+        .unwrap();
+    assert_eq!(agent.bundle_streams(), 1);
+
+    // A reload while the agent is up: the running client carries on, and
+    // the agent is not asked again.
+    reload(&psecd, 1);
+    assert!(accepted(&psecd, &token_a));
+    assert_eq!(
+        agent.bundle_streams(),
+        1,
+        "the agent was not contacted again"
+    );
+    assert!(
+        psecd
+            .log()
+            .contains("the running Workload API client carries on"),
+        "{}",
+        psecd.log()
+    );
+
+    // The agent goes down, then a reload: the last bundles stay in force
+    // from the first request after it.
+    agent.stop();
+    eventually(&psecd, "the outage logged", || {
+        psecd.log().contains("is unreachable")
+    });
+    reload(&psecd, 2);
+    let keys = client(&psecd, &token_a).list_keys().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(!accepted(&psecd, &token_c));
+    psecd.client("direct-app").ping().unwrap();
+    assert_eq!(
+        psecd.log().matches("is unreachable").count(),
+        1,
+        "one client, one warning for the one outage\n{}",
+        psecd.log()
+    );
+
+    // The agent returns, rotated meanwhile: the same client reconnects.
+    agent.rotate(vec![c.clone()]);
+    agent.resume().unwrap();
+    eventually(&psecd, "the rotation picked up after the outage", || {
+        accepted(&psecd, &token_c)
+    });
+    assert!(!accepted(&psecd, &token_a));
+    assert_eq!(agent.bundle_streams(), 2, "one client, reconnected once");
+    assert_eq!(psecd.pid(), pid, "no restart");
+}
+
+#[test]
+fn a_reload_onto_another_workload_endpoint_follows_the_new_agent() {
+    let a = Signer::es256("a", "first agent's authority");
+    let b = Signer::rs256("b", 0);
+    let dir = tempfile::tempdir().unwrap();
+    let first = StandInWorkloadApi::start(
+        &dir.path().join("first.sock"),
+        "example.org",
+        vec![a.clone()],
+    )
+    .unwrap();
+    let second = StandInWorkloadApi::start(
+        &dir.path().join("second.sock"),
+        "example.org",
+        vec![b.clone()],
+    )
+    .unwrap();
+    let psecd = Psecd::start_with(&agent_config(&first.endpoint()));
+    let token_a = a.mint(WEB, &["parsec"]);
+    let token_b = b.mint(WEB, &["parsec"]);
+    assert!(accepted(&psecd, &token_a));
+    assert!(!accepted(&psecd, &token_b));
+
+    std::fs::write(
+        &psecd.config,
+        agent_config(&second.endpoint()).render(psecd.dir.path()),
+    )
+    .unwrap();
+    reload(&psecd, 1);
+    eventually(&psecd, "the new agent's bundles in force", || {
+        accepted(&psecd, &token_b)
+    });
+    assert!(
+        !accepted(&psecd, &token_a),
+        "the first agent's bundles gone"
+    );
+    assert_eq!(second.bundle_streams(), 1, "a client of the new endpoint");
+    assert_eq!(first.bundle_streams(), 1);
+
+    // JwtSvid removed: its tokens are no longer for a registered
+    // authenticator.
+    std::fs::write(
+        &psecd.config,
+        TestConfig::default().render(psecd.dir.path()),
+    )
+    .unwrap();
+    reload(&psecd, 2);
+    assert_eq!(
+        status(client(&psecd, &token_b).list_keys().unwrap_err()),
+        ResponseStatus::AuthenticatorNotRegistered
+    );
 }
 
 #[test]

@@ -34,6 +34,7 @@ struct Shared {
     authorities: watch::Sender<Vec<Signer>>,
     svid_ttl: Mutex<Duration>,
     issued: std::sync::atomic::AtomicUsize,
+    bundle_streams: std::sync::atomic::AtomicUsize,
 }
 
 struct Running {
@@ -57,6 +58,7 @@ impl StandInWorkloadApi {
                 authorities: watch::Sender::new(authorities),
                 svid_ttl: Mutex::new(Duration::from_secs(3600)),
                 issued: std::sync::atomic::AtomicUsize::new(0),
+                bundle_streams: std::sync::atomic::AtomicUsize::new(0),
             }),
             running: None,
         };
@@ -89,6 +91,15 @@ impl StandInWorkloadApi {
     /// How many JWT-SVIDs FetchJWTSVID has issued.
     pub fn svids_issued(&self) -> usize {
         self.shared.issued.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many FetchJWTBundles streams it has opened: one per client
+    /// that follows the bundles, and one more each time a client connects
+    /// again.
+    pub fn bundle_streams(&self) -> usize {
+        self.shared
+            .bundle_streams
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stops serving: every connection and stream is closed and the socket
@@ -301,6 +312,9 @@ async fn stream_bundles(mut respond: SendResponse<Bytes>, shared: &Shared) {
     let Ok(mut send) = respond.send_response(grpc_head(None), false) else {
         return;
     };
+    shared
+        .bundle_streams
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let mut authorities = shared.authorities.subscribe();
     loop {
         let message = bundles_of(&shared.trust_domain, &authorities.borrow_and_update());

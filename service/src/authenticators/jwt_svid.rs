@@ -8,6 +8,11 @@
 //! agent), read at start, on SIGHUP (with the whole configuration) and
 //! whenever the file changes (its modification time, size or inode, looked
 //! at most once a second). When both are set, the file is used.
+//!
+//! A reload builds the authenticator anew, from the running one: on the
+//! same `workload_endpoint` it keeps the running Workload API client, its
+//! thread and the last bundles received, so that an agent outage outlives
+//! the reload and the reload never waits for the agent.
 
 mod agent;
 
@@ -41,8 +46,9 @@ pub(crate) struct JwtSvid {
 enum Source {
     /// A bundle file, watched.
     File(BundleFile),
-    /// The Workload API, followed by a thread of its own.
-    Agent(agent::AgentSource),
+    /// The Workload API, followed by a thread of its own; shared with the
+    /// authenticator that a reload builds on the same endpoint.
+    Agent(Arc<agent::AgentSource>),
 }
 
 #[derive(Debug)]
@@ -66,10 +72,14 @@ type Stamp = (Option<SystemTime>, u64, u64);
 
 impl JwtSvid {
     /// From the table's `workload_endpoint` and `jwt_bundle_path`; an
-    /// unreadable or invalid bundle file is an error naming it.
+    /// unreadable or invalid bundle file is an error naming it. At a
+    /// reload, `running` is the authenticator in service: if it follows
+    /// the same Workload API endpoint, the new one shares its client
+    /// rather than starting another.
     pub(crate) fn new(
         workload_endpoint: Option<&str>,
         jwt_bundle_path: Option<&Path>,
+        running: Option<&JwtSvid>,
     ) -> Result<JwtSvid, String> {
         if let Some(endpoint) = workload_endpoint {
             if !(endpoint.starts_with("unix:") || endpoint.starts_with("tcp:")) {
@@ -106,7 +116,16 @@ impl JwtSvid {
                     }),
                 })
             }
-            (None, Some(endpoint)) => Source::Agent(agent::AgentSource::start(endpoint)?),
+            (None, Some(endpoint)) => match running.and_then(|r| r.agent_source(endpoint)) {
+                Some(source) => {
+                    log::info!(
+                        "JwtSvid: workload_endpoint {endpoint} unchanged: the running Workload \
+                         API client carries on, with the bundles it holds"
+                    );
+                    Source::Agent(Arc::clone(source))
+                }
+                None => Source::Agent(Arc::new(agent::AgentSource::start(endpoint)?)),
+            },
             (None, None) => {
                 return Err(
                     "[authenticator] auth_type = \"JwtSvid\" needs workload_endpoint \
@@ -120,6 +139,14 @@ impl JwtSvid {
             validator: Validator::default(),
             cache: ValidatedCache::new(CACHE_CAPACITY),
         })
+    }
+
+    /// The Workload API client, if this authenticator follows `endpoint`.
+    fn agent_source(&self, endpoint: &str) -> Option<&Arc<agent::AgentSource>> {
+        match &self.source {
+            Source::Agent(source) if source.endpoint() == endpoint => Some(source),
+            Source::Agent(_) | Source::File(_) => None,
+        }
     }
 
     /// The SPIFFE ID of a valid token. A refusal is logged with its reason,
@@ -206,7 +233,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
 
     use super::*;
-    use psec_jwt_svid::testing::{Signer, bundle_set};
+    use psec_jwt_svid::testing::{Signer, StandInWorkloadApi, bundle_set};
 
     const WEB: &str = "spiffe://example.org/web";
 
@@ -216,7 +243,7 @@ mod tests {
         let path = dir.path().join("bundles.json");
         let s = Signer::es256("k", "k");
         std::fs::write(&path, bundle_set(&[("example.org", &[&s])])).unwrap();
-        let auth = JwtSvid::new(None, Some(&path)).unwrap();
+        let auth = JwtSvid::new(None, Some(&path), None).unwrap();
         assert_eq!(
             auth.authenticate(s.mint(WEB, &["parsec"]).as_bytes()),
             Ok(WEB.into())
@@ -229,7 +256,7 @@ mod tests {
 
     #[test]
     fn an_unreachable_agent_starts_and_refuses_every_token() {
-        let auth = JwtSvid::new(Some("unix:///nowhere/agent.sock"), None).unwrap();
+        let auth = JwtSvid::new(Some("unix:///nowhere/agent.sock"), None, None).unwrap();
         let s = Signer::es256("k", "k");
         assert_eq!(
             auth.authenticate(s.mint(WEB, &["parsec"]).as_bytes()),
@@ -237,23 +264,79 @@ mod tests {
         );
     }
 
+    /// The Workload API client of an authenticator that follows one.
+    fn agent_of(auth: &JwtSvid) -> &Arc<agent::AgentSource> {
+        match &auth.source {
+            Source::Agent(source) => source,
+            Source::File(_) => panic!("a bundle file, not the Workload API"),
+        }
+    }
+
+    #[test]
+    fn a_reload_keeps_the_client_of_the_same_endpoint_and_starts_one_for_another() {
+        let s = Signer::es256("k", "k");
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = StandInWorkloadApi::start(
+            &dir.path().join("first.sock"),
+            "example.org",
+            vec![s.clone()],
+        )
+        .unwrap();
+        let second = StandInWorkloadApi::start(
+            &dir.path().join("second.sock"),
+            "example.org",
+            vec![s.clone()],
+        )
+        .unwrap();
+        let token = s.mint(WEB, &["parsec"]);
+        let running = JwtSvid::new(Some(&first.endpoint()), None, None).unwrap();
+        assert_eq!(running.authenticate(token.as_bytes()), Ok(WEB.into()));
+
+        // Same endpoint, the agent gone: the running client and its
+        // bundles carry on.
+        first.stop();
+        let reloaded = JwtSvid::new(Some(&first.endpoint()), None, Some(&running)).unwrap();
+        assert!(Arc::ptr_eq(agent_of(&running), agent_of(&reloaded)));
+        assert_eq!(reloaded.authenticate(token.as_bytes()), Ok(WEB.into()));
+
+        // Another endpoint: a client of its own.
+        let moved = JwtSvid::new(Some(&second.endpoint()), None, Some(&reloaded)).unwrap();
+        assert!(!Arc::ptr_eq(agent_of(&reloaded), agent_of(&moved)));
+        assert_eq!(agent_of(&moved).endpoint(), second.endpoint());
+        assert_eq!(second.bundle_streams(), 1);
+
+        // A bundle file beside the same endpoint: the file, as at a start.
+        let path = dir.path().join("bundles.json");
+        std::fs::write(&path, bundle_set(&[("example.org", &[&s])])).unwrap();
+        let file = JwtSvid::new(Some(&second.endpoint()), Some(&path), Some(&moved)).unwrap();
+        assert!(matches!(file.source, Source::File(_)));
+
+        // The old client goes with the last authenticator holding it,
+        // which ends its thread.
+        let old = Arc::downgrade(agent_of(&running));
+        drop(running);
+        assert!(old.upgrade().is_some(), "the reloaded one still holds it");
+        drop(reloaded);
+        assert!(old.upgrade().is_none());
+    }
+
     #[test]
     fn bad_settings_are_start_errors_saying_what() {
-        let none = JwtSvid::new(None, None).unwrap_err();
+        let none = JwtSvid::new(None, None, None).unwrap_err();
         assert!(
             none.contains("workload_endpoint") && none.contains("jwt_bundle_path"),
             "{none}"
         );
-        let scheme = JwtSvid::new(Some("/run/agent.sock"), None).unwrap_err();
+        let scheme = JwtSvid::new(Some("/run/agent.sock"), None, None).unwrap_err();
         assert!(scheme.contains("unix:"), "{scheme}");
-        let tcp = JwtSvid::new(Some("tcp://127.0.0.1:8081"), None).unwrap_err();
+        let tcp = JwtSvid::new(Some("tcp://127.0.0.1:8081"), None, None).unwrap_err();
         assert!(tcp.contains("tcp: endpoints are not supported"), "{tcp}");
-        let missing = JwtSvid::new(None, Some(Path::new("/nowhere/b.json"))).unwrap_err();
+        let missing = JwtSvid::new(None, Some(Path::new("/nowhere/b.json")), None).unwrap_err();
         assert!(missing.contains("/nowhere/b.json"), "{missing}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.json");
         std::fs::write(&path, "{\"example.org\": 1}").unwrap();
-        let bad = JwtSvid::new(None, Some(&path)).unwrap_err();
+        let bad = JwtSvid::new(None, Some(&path), None).unwrap_err();
         assert!(bad.contains("example.org") && bad.contains("JWKS"), "{bad}");
     }
 }

@@ -8,9 +8,12 @@
 //! 100 ms up to 5 s. Meanwhile the last set received stays in force: a JWT
 //! bundle holds the trust domain's keys until the agent replaces them. The
 //! outage is logged once, and its end too. Until a first set arrives,
-//! JWT-SVID requests are refused, with a warning at most every 30 s. The
-//! thread ends when the authenticator is dropped (at a reload, a new one
-//! takes over). The socket front end never waits on the agent.
+//! JWT-SVID requests are refused, with a warning at most every 30 s. A
+//! reload on the same endpoint hands the source on to the new
+//! authenticator; the thread ends when the last authenticator holding it
+//! is dropped (at a reload that changes or removes the endpoint, a new
+//! source takes over, or none). The socket front end never waits on the
+//! agent.
 
 use psec_jwt_svid::JwtBundles;
 use psec_jwt_svid::workload_api::{self, WorkloadApiClient, WorkloadApiError};
@@ -21,8 +24,9 @@ use tokio::sync::oneshot;
 /// The first wait before connecting again, and the longest.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
-/// How long the start (or a reload) waits for a first bundle set, so that
-/// requests right after it do not fail while the agent is up.
+/// How long the start (or a reload onto a new endpoint) waits for a first
+/// bundle set, so that requests right after it do not fail while the agent
+/// is up.
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 
 /// At most one "no bundles yet" warning in this time.
@@ -84,6 +88,11 @@ impl AgentSource {
             warned: Mutex::new(None),
             _stop: stop,
         })
+    }
+
+    /// The `workload_endpoint` it follows.
+    pub(super) fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// The bundles in force and their generation, if any were received.

@@ -169,28 +169,32 @@ fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
 /// connections again.
 const ACCEPT_BATCH: usize = 64;
 
-/// Waits for connections, then takes those queued, up to `ACCEPT_BATCH`,
-/// into `accepted`: as accepted, not registered with the runtime (see
-/// [`Connection`]). An error is returned only when nothing was taken.
-async fn accept(
-    listener: &AsyncFd<UnixListener>,
-    accepted: &mut Vec<std::os::unix::net::UnixStream>,
-) -> std::io::Result<()> {
-    loop {
-        let mut ready = listener.readable().await?;
-        while accepted.len() < ACCEPT_BATCH {
-            // On WouldBlock `try_io` forgets the readiness; once the queue
-            // is empty, we wait again.
-            match ready.try_io(|listener| listener.get_ref().accept()) {
-                Ok(Ok((stream, _))) => accepted.push(stream),
-                Ok(Err(error)) if accepted.is_empty() => return Err(error),
-                Ok(Err(_)) | Err(_) => break,
+/// How long the serving loop pauses after a failed accept (no descriptor
+/// left, say), so that a lasting failure does not spin.
+const ACCEPT_FAILURE_PAUSE: Duration = Duration::from_millis(50);
+
+/// Once the listening socket is readable: accepts the queued connections,
+/// up to `ACCEPT_BATCH`, each served as far as it goes before the next is
+/// taken (see [`start_connection`]), so that a lone client's answer is not
+/// kept waiting by a look for more. Returns whether an accept failed.
+fn accept_batch(
+    ready: &mut tokio::io::unix::AsyncFdReadyGuard<'_, UnixListener>,
+    shared: &Arc<Shared>,
+    connections: &mut JoinSet<()>,
+) -> bool {
+    for _ in 0..ACCEPT_BATCH {
+        // On WouldBlock `try_io` forgets the readiness: the queue is
+        // empty, and the loop waits again.
+        match ready.try_io(|listener| listener.get_ref().accept()) {
+            Ok(Ok((stream, _))) => start_connection(stream, shared, connections),
+            Ok(Err(error)) => {
+                log::warn!("accept failed: {error}");
+                return true;
             }
-        }
-        if !accepted.is_empty() {
-            return Ok(());
+            Err(_would_block) => break,
         }
     }
+    false
 }
 
 /// Serves a new connection here, on the serving loop, as far as it goes
@@ -238,18 +242,17 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("watch SIGINT"))?;
     let mut hangup = signal(SignalKind::hangup()).map_err(io_error("watch SIGHUP"))?;
     let mut connections = JoinSet::new();
-    let mut accepted = Vec::with_capacity(ACCEPT_BATCH);
     notify(&[sd_notify::NotifyState::Ready]);
     log::info!("psecd {} ready", env!("CARGO_PKG_VERSION"));
     loop {
         tokio::select! {
-            outcome = accept(&listener, &mut accepted) => match outcome {
-                Ok(()) => {
-                    for stream in accepted.drain(..) {
-                        start_connection(stream, &shared, &mut connections);
+            ready = listener.readable() => match ready {
+                Ok(mut ready) => {
+                    if accept_batch(&mut ready, &shared, &mut connections) {
+                        tokio::time::sleep(ACCEPT_FAILURE_PAUSE).await;
                     }
                 }
-                Err(error) => log::warn!("accept failed: {error}"),
+                Err(error) => log::warn!("waiting for connections failed: {error}"),
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = terminate.recv() => break,

@@ -15,6 +15,8 @@
 # Parsec opens every key at start-up); and the resident
 # set of each with all three providers configured (Mbed Crypto, PKCS#11 on
 # a SoftHSM2 token, TPM on a swtpm) after the same load.
+# Ping at one client is measured again with the servers and the client
+# pinned (taskset), on one CPU and on two, for psecd and the floor.
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
@@ -112,6 +114,33 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
     wait_for_socket "$work/floor.sock" "$pid" "the floor server"
     "$bench" ping "$work/floor.sock" "$iterations" | tee "$work/floor.txt"
     kill "$pid" && wait "$pid" 2>/dev/null || true
+    # At one client the scheduler decides most: on a 2-core VM a wake-up on
+    # the other CPU costs some 40 µs, more than a whole Ping, and an
+    # unpinned run lands on one CPU or on two by chance (either server can
+    # come out several times faster than the other). So one client is also
+    # measured pinned: server and client on CPU 0, then the client on CPU 1.
+    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+        step "Ping at one client, pinned: server and client on one CPU, then on two"
+        # pinned NAME SOCKET COMMAND...: the server on CPU 0, one client on
+        # CPU 0 then on CPU 1; prints "NAME CPU OPS" lines.
+        pinned() {
+            local name="$1" socket="$2" cpu
+            shift 2
+            rm -f "$socket"
+            taskset -c 0 "$@" &
+            pid=$!
+            wait_for_socket "$socket" "$pid" "$name"
+            for cpu in 0 1; do
+                printf '%s %s %s\n' "$name" "$cpu" "$(taskset -c "$cpu" "$bench" ping "$socket" "$iterations" 1 |
+                    sed -n 's/.* \([0-9]\+\) ops\/s$/\1/p')"
+            done
+            kill "$pid" && wait "$pid" 2>/dev/null || true
+        }
+        {
+            pinned floor "$work/floor.sock" "$bench" floor "$work/floor.sock"
+            pinned psecd "$work/parsec.sock" "$release/psecd" --config "$work/config.toml"
+        } | tee "$work/pinned.txt"
+    fi
     # Parsec from the same configuration, with its fastest idle poll (1 ms).
     install_parsec_reference
     mkdir -p "$work/parsec/mbed"
@@ -209,6 +238,16 @@ if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = mbed-crypto ]; then
                     (f != "" ? sprintf("%.2f", psecd[key] / f) : "-"), (p != "" ? sprintf("%.2f", psecd[key] / p) : "-")
             }
         }' "$work/floor.fig" "$work/parsec.fig" "$work/psecd.fig"
+    if [ -s "$work/pinned.txt" ]; then
+        awk '
+            { ops[$1 "|" $2] = $3 }
+            function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+            END {
+                printf "%-38s %7s %9s %9s %9s %11s\n", "Ping, bare socket, 1 client, pinned", "", "psecd", "floor", "", "psecd/floor"
+                printf "%-38s %7s %9s %9s %9s %11s\n", "  server and client on one CPU", "", ops["psecd|0"], ops["floor|0"], "", ratio(ops["psecd|0"], ops["floor|0"])
+                printf "%-38s %7s %9s %9s %9s %11s\n", "  server and client on two CPUs", "", ops["psecd|1"], ops["floor|1"], "", ratio(ops["psecd|1"], ops["floor|1"])
+            }' "$work/pinned.txt"
+    fi
     step "ECDSA P-256 sign-hash, 8 clients over 1 client (Mbed TLS ${PSEC_BENCH_MBEDTLS:-3.5})"
     awk -F'|' '
         FNR == 1 { file++ }

@@ -8,8 +8,9 @@
 //! `psec-bench in-process-pkcs11 <library> <user PIN> [iterations]`, the
 //! same signatures made straight through cryptoki on the same token; or
 //! `psec-bench floor <socket>`, the floor server (see `floor.rs`), until
-//! killed; or `psec-bench ping <socket> [iterations]`, the bare-socket Ping
-//! alone, against any server (the floor, Parsec); or `psec-bench
+//! killed; or `psec-bench ping <socket> [iterations] [clients,...]`, the
+//! bare-socket Ping alone, against any server (the floor, Parsec), at the
+//! given client counts (1, 8 and 64 by default); or `psec-bench
 //! write-jwt-bundle <file>` and `psec-bench auth <socket> [iterations]`, the
 //! cost of authenticating a request, JwtSvid beside UnixPeerCredentials
 //! (see `auth.rs`); or `psec-bench startup <socket> <runs> <server
@@ -253,7 +254,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let socket = args.next().ok_or(
         "usage: psec-bench <socket> [iterations] [provider] | \
-         psec-bench floor <socket> | psec-bench ping <socket> [iterations] | \
+         psec-bench floor <socket> | psec-bench ping <socket> [iterations] [clients,...] | \
          psec-bench write-jwt-bundle <file> | psec-bench auth <socket> [iterations] | \
          psec-bench startup <socket> <runs> <server command...> | psec-bench rss <pid> | \
          psec-bench fill <socket> <count> [provider] | \
@@ -267,9 +268,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if socket == "ping" {
         let path = args.next().ok_or("ping needs a socket path")?;
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+        // The client counts, comma-separated (default: PING_CLIENTS).
+        let clients: Vec<usize> = match args.next() {
+            Some(list) => list
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()?,
+            None => PING_CLIENTS.to_vec(),
+        };
         let ping = ping_request_bytes()?;
         let mut outcome = Ok(());
-        for threads in PING_CLIENTS {
+        for threads in clients {
             outcome = outcome.and(run_case("Ping, bare socket", threads, iterations, || {
                 bare_round_trip(&path, &ping).map(drop)
             }));

@@ -3,8 +3,10 @@
 //! Reading and writing are asynchronous, each under the configured timeout,
 //! so a slow or silent client holds only its own connection. The work
 //! itself (crypto, key store) runs on blocking threads, at most
-//! `thread_pool_size` at once. The body length is checked against the limit
-//! as soon as the header is in, before any of the body is read.
+//! `thread_pool_size` at once; the thread that runs a request also writes
+//! its answer and closes the connection (see [`hand_to_worker`]). The body
+//! length is checked against the limit as soon as the header is in, before
+//! any of the body is read.
 //!
 //! A connection starts unregistered with the runtime (see [`Connection`]):
 //! a Parsec client connects, writes its whole request and waits, so the

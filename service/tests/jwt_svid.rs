@@ -250,6 +250,12 @@ fn agent_config(endpoint: &str) -> TestConfig {
     }
 }
 
+/// A stand-in Workload API agent for example.org on `dir/name`, serving
+/// the keys of `signers`.
+fn stand_in_agent(dir: &tempfile::TempDir, name: &str, signers: Vec<Signer>) -> StandInWorkloadApi {
+    StandInWorkloadApi::start(&dir.path().join(name), "example.org", signers).unwrap()
+}
+
 /// Waits until `check` holds, polling with a deadline.
 fn eventually(psecd: &Psecd, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -275,12 +281,7 @@ fn workload_api_bundles_validate_rotate_and_outlive_an_agent_outage() {
     let b = Signer::rs256("b", 0);
     let c = Signer::es384("c", "agent authority c");
     let dir = tempfile::tempdir().unwrap();
-    let mut agent = StandInWorkloadApi::start(
-        &dir.path().join("agent.sock"),
-        "example.org",
-        vec![a.clone()],
-    )
-    .unwrap();
+    let mut agent = stand_in_agent(&dir, "agent.sock", vec![a.clone()]);
     let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
     let pid = psecd.pid();
     let direct = psecd.client("direct-app");
@@ -368,12 +369,7 @@ fn a_reload_keeps_the_workload_api_client_and_its_bundles_through_an_agent_outag
     let a = Signer::es256("a", "agent authority a");
     let c = Signer::es384("c", "agent authority c");
     let dir = tempfile::tempdir().unwrap();
-    let mut agent = StandInWorkloadApi::start(
-        &dir.path().join("agent.sock"),
-        "example.org",
-        vec![a.clone()],
-    )
-    .unwrap();
+    let mut agent = stand_in_agent(&dir, "agent.sock", vec![a.clone()]);
     let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
     let pid = psecd.pid();
     let token_a = a.mint(WEB, &["parsec"]);
@@ -434,18 +430,8 @@ fn a_reload_onto_another_workload_endpoint_follows_the_new_agent() {
     let a = Signer::es256("a", "first agent's authority");
     let b = Signer::rs256("b", 0);
     let dir = tempfile::tempdir().unwrap();
-    let first = StandInWorkloadApi::start(
-        &dir.path().join("first.sock"),
-        "example.org",
-        vec![a.clone()],
-    )
-    .unwrap();
-    let second = StandInWorkloadApi::start(
-        &dir.path().join("second.sock"),
-        "example.org",
-        vec![b.clone()],
-    )
-    .unwrap();
+    let first = stand_in_agent(&dir, "first.sock", vec![a.clone()]);
+    let second = stand_in_agent(&dir, "second.sock", vec![b.clone()]);
     let psecd = Psecd::start_with(&agent_config(&first.endpoint()));
     let token_a = a.mint(WEB, &["parsec"]);
     let token_b = b.mint(WEB, &["parsec"]);
@@ -518,12 +504,7 @@ fn bad_tokens_are_refused_through_the_workload_api_source() {
     let es = Signer::es256("es-1", "agent es256");
     let rs = Signer::rs256("rs-1", 1);
     let dir = tempfile::tempdir().unwrap();
-    let agent = StandInWorkloadApi::start(
-        &dir.path().join("agent.sock"),
-        "example.org",
-        vec![es.clone(), rs.clone()],
-    )
-    .unwrap();
+    let agent = stand_in_agent(&dir, "agent.sock", vec![es.clone(), rs.clone()]);
     let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
     assert!(accepted(&psecd, &es.mint(WEB, &["parsec"])));
     assert!(accepted(&psecd, &rs.mint(DB, &["parsec"])));
@@ -552,12 +533,11 @@ fn bad_tokens_are_refused_through_the_workload_api_source() {
 #[test]
 fn psec_client_spiffe_auth_fetches_an_svid_and_keeps_it_until_near_expiry() {
     let dir = tempfile::tempdir().unwrap();
-    let agent = StandInWorkloadApi::start(
-        &dir.path().join("agent.sock"),
-        "example.org",
+    let agent = stand_in_agent(
+        &dir,
+        "agent.sock",
         vec![Signer::es256("a", "client authority")],
-    )
-    .unwrap();
+    );
     let psecd = Psecd::start_with(&agent_config(&agent.endpoint()));
     let spiffe = BasicClient::new_naked(Endpoint::unix_socket(&psecd.socket))
         .with_provider(psecd.backend.provider_id())

@@ -270,10 +270,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
         // The client counts, comma-separated (default: PING_CLIENTS).
         let clients: Vec<usize> = match args.next() {
-            Some(list) => list
-                .split(',')
-                .map(str::parse)
-                .collect::<Result<_, _>>()?,
+            Some(list) => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
             None => PING_CLIENTS.to_vec(),
         };
         let ping = ping_request_bytes()?;

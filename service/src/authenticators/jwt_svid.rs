@@ -144,7 +144,7 @@ impl JwtSvid {
     /// The Workload API client, if this authenticator follows `endpoint`.
     fn agent_source(&self, endpoint: &str) -> Option<&Arc<agent::AgentSource>> {
         match &self.source {
-            Source::Agent(source) if source.endpoint() == endpoint => Some(source),
+            Source::Agent(source) if source.follows(endpoint) => Some(source),
             Source::Agent(_) | Source::File(_) => None,
         }
     }
@@ -298,11 +298,19 @@ mod tests {
         let reloaded = JwtSvid::new(Some(&first.endpoint()), None, Some(&running)).unwrap();
         assert!(Arc::ptr_eq(agent_of(&running), agent_of(&reloaded)));
         assert_eq!(reloaded.authenticate(token.as_bytes()), Ok(WEB.into()));
+        // The same socket written the other way (unix:/path, not
+        // unix:///path) is the same endpoint.
+        let short = first.endpoint().replacen("unix://", "unix:", 1);
+        assert_ne!(short, first.endpoint());
+        let respelled = JwtSvid::new(Some(&short), None, Some(&reloaded)).unwrap();
+        assert!(Arc::ptr_eq(agent_of(&running), agent_of(&respelled)));
+        drop(respelled);
 
         // Another endpoint: a client of its own.
         let moved = JwtSvid::new(Some(&second.endpoint()), None, Some(&reloaded)).unwrap();
         assert!(!Arc::ptr_eq(agent_of(&reloaded), agent_of(&moved)));
-        assert_eq!(agent_of(&moved).endpoint(), second.endpoint());
+        assert!(agent_of(&moved).follows(&second.endpoint()));
+        assert!(!agent_of(&moved).follows(&first.endpoint()));
         assert_eq!(second.bundle_streams(), 1);
 
         // A bundle file beside the same endpoint: the file, as at a start.

@@ -17,6 +17,7 @@
 
 use psec_jwt_svid::JwtBundles;
 use psec_jwt_svid::workload_api::{self, WorkloadApiClient, WorkloadApiError};
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -35,7 +36,10 @@ const WARN_EVERY: Duration = Duration::from_secs(30);
 /// The bundles the agent sent last, and the thread that follows it.
 #[derive(Debug)]
 pub(super) struct AgentSource {
+    /// The `workload_endpoint` it follows, for messages.
     endpoint: String,
+    /// The agent's socket, as `endpoint` names it.
+    socket: PathBuf,
     state: Arc<(Mutex<State>, Condvar)>,
     warned: Mutex<Option<Instant>>,
     /// Dropped with the source, which ends the thread.
@@ -54,7 +58,7 @@ impl AgentSource {
     /// its first bundles. An endpoint this client can not use (`tcp:`, not
     /// a `unix:` URI) is an error.
     pub(super) fn start(endpoint: &str) -> Result<AgentSource, String> {
-        workload_api::unix_socket_path(endpoint)
+        let socket = workload_api::unix_socket_path(endpoint)
             .map_err(|e| format!("[authenticator] workload_endpoint: {e}"))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -84,15 +88,17 @@ impl AgentSource {
         }
         Ok(AgentSource {
             endpoint: endpoint.to_string(),
+            socket,
             state,
             warned: Mutex::new(None),
             _stop: stop,
         })
     }
 
-    /// The `workload_endpoint` it follows.
-    pub(super) fn endpoint(&self) -> &str {
-        &self.endpoint
+    /// Whether `endpoint` names the socket this source follows, however it
+    /// is written (`unix:/path` or `unix:///path`).
+    pub(super) fn follows(&self, endpoint: &str) -> bool {
+        workload_api::unix_socket_path(endpoint).is_ok_and(|socket| socket == self.socket)
     }
 
     /// The bundles in force and their generation, if any were received.

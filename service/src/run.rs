@@ -169,14 +169,16 @@ fn listener(config: &Config) -> Result<(UnixListener, bool), StartError> {
 /// connections again.
 const ACCEPT_BATCH: usize = 64;
 
-/// How long the serving loop pauses after a failed accept (no descriptor
-/// left, say), so that a lasting failure does not spin.
+/// How long the serving loop pauses after an accept fails for want of a
+/// resource (no descriptor left, say), so that a lasting failure does not
+/// spin.
 const ACCEPT_FAILURE_PAUSE: Duration = Duration::from_millis(50);
 
 /// Once the listening socket is readable: accepts the queued connections,
 /// up to `ACCEPT_BATCH`, each served as far as it goes before the next is
 /// taken (see [`start_connection`]), so that a lone client's answer is not
-/// kept waiting by a look for more. Returns whether an accept failed.
+/// kept waiting by a look for more. Returns whether an accept failed for
+/// want of a resource; a connection its client aborted is just skipped.
 fn accept_batch(
     ready: &mut tokio::io::unix::AsyncFdReadyGuard<'_, UnixListener>,
     shared: &Arc<Shared>,
@@ -187,6 +189,7 @@ fn accept_batch(
         // empty, and the loop waits again.
         match ready.try_io(|listener| listener.get_ref().accept()) {
             Ok(Ok((stream, _))) => start_connection(stream, shared, connections),
+            Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionAborted => {}
             Ok(Err(error)) => {
                 log::warn!("accept failed: {error}");
                 return true;

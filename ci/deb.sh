@@ -77,6 +77,15 @@ dpkg-query -W -f='${Conffiles}\n' psec | grep -q '^ /etc/parsec/config.toml ' ||
 }
 echo "/etc/parsec/config.toml is a conffile, $(stat -c '%U:%G %a' /etc/parsec/config.toml)"
 echo "depends: $(dpkg-query -W -f='${Depends}' psec)"
+# psecd linked with packed relative relocations (service/build.rs) needs
+# glibc 2.36's loader; dpkg-shlibdeps does not see it, the package must say it.
+if readelf -d /usr/bin/psecd | grep -q '(RELR)'; then
+    dpkg-query -W -f='${Depends}' psec | grep -qF 'libc6 (>= 2.36)' || {
+        echo "psecd has DT_RELR relocations (glibc 2.36) and the package does not depend on libc6 (>= 2.36)" >&2
+        exit 1
+    }
+    echo "psecd uses DT_RELR; the package depends on libc6 (>= 2.36)"
+fi
 
 step "installed binaries"
 run /usr/bin/psecd --version

@@ -44,8 +44,8 @@ impl Authenticators {
     /// The authenticators of the configuration. A JwtSvid table reads its
     /// bundle file here; without the `jwt-svid` feature it is an error. At
     /// a reload, `running` are the authenticators in service: a JwtSvid
-    /// authenticator on the same `workload_endpoint` carries on with the
-    /// running Workload API client and the bundles it holds.
+    /// authenticator whose `workload_endpoint` names the same agent socket
+    /// carries on with the running Workload API client and its bundles.
     pub(crate) fn from_config(
         configs: &[AuthenticatorConfig],
         running: Option<&Authenticators>,

@@ -117,21 +117,12 @@ impl Connection {
 
     /// Writes all of `bytes`, waiting (registered) only if the socket's
     /// buffer is full.
-    async fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
-        if let Connection::Unregistered(plain) = self {
-            while !bytes.is_empty() {
-                match rustix::net::send(&*plain, bytes, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
-                    Ok(written) => bytes = bytes.get(written..).unwrap_or_default(),
-                    Err(Errno::INTR) => {}
-                    Err(Errno::AGAIN) => break,
-                    Err(error) => return Err(error.into()),
-                }
-            }
-            if bytes.is_empty() {
-                return Ok(());
-            }
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let written = self.write_now(bytes)?;
+        match bytes.get(written..) {
+            Some(rest) if !rest.is_empty() => self.registered()?.write_all(rest).await,
+            _ => Ok(()),
         }
-        self.registered()?.write_all(bytes).await
     }
 
     /// Writes what the socket takes of `bytes` now, without waiting: all of
@@ -290,7 +281,8 @@ fn hand_to_worker(
         match stream.write_now(&reply) {
             Ok(written) if written == reply.len() => {}
             Ok(written) => {
-                let rest = Zeroizing::new(reply.get(written..).unwrap_or_default().to_vec());
+                let mut rest = reply;
+                rest.drain(..written);
                 drop(runtime.spawn(async move {
                     send_reply(stream, rest, true, &shared).await;
                     drop(permit);

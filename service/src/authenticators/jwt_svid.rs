@@ -9,10 +9,11 @@
 //! whenever the file changes (its modification time, size or inode, looked
 //! at most once a second). When both are set, the file is used.
 //!
-//! A reload builds the authenticator anew, from the running one: on the
-//! same `workload_endpoint` it keeps the running Workload API client, its
-//! thread and the last bundles received, so that an agent outage outlives
-//! the reload and the reload never waits for the agent.
+//! A reload builds the authenticator anew, from the running one: on a
+//! `workload_endpoint` naming the same agent socket it keeps the running
+//! Workload API client, its thread and the last bundles received, so that
+//! an agent outage outlives the reload and the reload never waits for the
+//! agent.
 
 mod agent;
 
@@ -119,8 +120,9 @@ impl JwtSvid {
             (None, Some(endpoint)) => match running.and_then(|r| r.agent_source(endpoint)) {
                 Some(source) => {
                     log::info!(
-                        "JwtSvid: workload_endpoint {endpoint} unchanged: the running Workload \
-                         API client carries on, with the bundles it holds"
+                        "JwtSvid: workload_endpoint {endpoint} names the agent socket already \
+                         followed: the running Workload API client carries on, with the \
+                         bundles it holds"
                     );
                     Source::Agent(Arc::clone(source))
                 }

@@ -97,7 +97,8 @@ impl LogLevel {
 pub struct CoreSettings {
     /// Let psecd run as root (default false).
     pub allow_root: bool,
-    /// How many requests are executed at once (default 8).
+    /// How many requests are executed at once (default: the number of
+    /// processors psecd may run on, as Parsec).
     pub thread_pool_size: usize,
     /// Obsolete in Parsec; accepted and ignored.
     pub idle_listener_sleep_duration: Option<u64>,
@@ -125,13 +126,8 @@ impl Default for CoreSettings {
     fn default() -> Self {
         CoreSettings {
             allow_root: false,
-            // Not Parsec's default (the number of processors): on two
-            // cores, with Mbed TLS 3.6 signing in parallel, 8 workers gave
-            // 4,945-5,324 ECDSA signatures a second to 8 clients, and 2
-            // workers 3,841-3,976 (psec-bench, alternated runs), and the
-            // resident set after ci/bench.sh was 9.9 MB with either, once
-            // malloc's arenas are capped (main.rs).
-            thread_pool_size: 8,
+            // Parsec's default: the number of processors.
+            thread_pool_size: processors(),
             idle_listener_sleep_duration: None,
             log_level: LogLevel::Warn,
             log_timestamp: false,
@@ -163,6 +159,12 @@ pub struct ListenerConfig {
     /// passes a listening socket.
     #[serde(default = "default_socket_path")]
     pub socket_path: PathBuf,
+}
+
+/// The processors this process may run on (its CPU affinity and cgroup
+/// quota count), at least one.
+fn processors() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn default_socket_path() -> PathBuf {

@@ -2,7 +2,7 @@
 
 use crate::assemble::{self, StartError};
 use crate::config::Config;
-use crate::front::{Connection, Shared, serve_connection};
+use crate::front::{self, Connection, Shared, serve_connection};
 use std::future::Future;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
@@ -78,17 +78,19 @@ pub fn run(options: Options) -> Result<(), StartError> {
     // One thread runs the sockets: reading, parsing and writing are cheap,
     // and keeping each connection on the thread that accepted it spares a
     // hand-over between threads per request (measured: Ping p50 from 71 to
-    // 57 µs). The work that is not cheap goes to the blocking pool.
+    // 57 µs). The work that is not cheap goes to the blocking pool, which
+    // is the worker pool: `thread_pool_size` threads, started as needed,
+    // and nothing else runs on it (a reload has a thread of its own).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .max_blocking_threads(config.core_settings.thread_pool_size + 2)
+        .max_blocking_threads(config.core_settings.thread_pool_size)
         .build()
         .map_err(io_error("start the runtime"))?;
-    let worker_count = u32::try_from(config.core_settings.thread_pool_size).unwrap_or(u32::MAX);
+    let worker_queue_len = front::worker_queue_len(config.core_settings.thread_pool_size);
     let shared = Arc::new(Shared {
         dispatcher: RwLock::new(dispatcher),
-        workers: Arc::new(Semaphore::new(worker_count as usize)),
-        worker_count,
+        worker_queue: Arc::new(Semaphore::new(worker_queue_len as usize)),
+        worker_queue_len,
         timeout: Duration::from_millis(config.listener.timeout),
         body_len_limit: config.core_settings.body_len_limit,
     });
@@ -271,7 +273,10 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
     drop(listener);
     while connections.join_next().await.is_some() {}
     // Requests handed to workers hold a permit each until answered.
-    let _ = shared.workers.acquire_many(shared.worker_count).await;
+    let _ = shared
+        .worker_queue
+        .acquire_many(shared.worker_queue_len)
+        .await;
     if created {
         let _ = std::fs::remove_file(&config.listener.socket_path);
     }
@@ -294,7 +299,11 @@ async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
     let options = options.clone();
     let running_socket = running.listener.socket_path.clone();
     let shared = Arc::clone(shared);
-    let outcome = tokio::task::spawn_blocking(move || {
+    // Not on the blocking pool: its threads are the request workers, and
+    // a reload may wait (for the Workload API agent, for the requests that
+    // run) without taking one of their places.
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let reloading = move || {
         let config = load_config(&options)?;
         if config.listener.socket_path != running_socket {
             log::warn!("[listener] socket_path changed: it takes effect at the next restart");
@@ -317,12 +326,19 @@ async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
         let dispatcher = assemble::dispatcher(&config, authenticators)?;
         *current = dispatcher;
         Ok::<_, StartError>(())
-    })
-    .await;
-    match outcome {
-        Ok(Ok(())) => log::info!("configuration reloaded"),
-        Ok(Err(error)) => log::error!("reload failed, keeping the running configuration: {error}"),
-        Err(error) => log::error!("reload failed: {error}"),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("psecd-reload".into())
+        .spawn(move || drop(done.send(reloading())));
+    match spawned {
+        Err(error) => log::error!("reload failed: no thread for it: {error}"),
+        Ok(_) => match outcome.await {
+            Ok(Ok(())) => log::info!("configuration reloaded"),
+            Ok(Err(error)) => {
+                log::error!("reload failed, keeping the running configuration: {error}");
+            }
+            Err(_) => log::error!("reload failed: it panicked"),
+        },
     }
     notify(&[sd_notify::NotifyState::Ready]);
 }

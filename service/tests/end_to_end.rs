@@ -364,3 +364,52 @@ fn requests_running_at_sigterm_are_answered_before_psecd_exits() {
     }
     assert!(psecd.stop(), "psecd exits cleanly after answering");
 }
+
+#[test]
+fn no_more_requests_run_at_once_than_thread_pool_size_and_the_rest_wait_their_turn() {
+    // One worker: six RSA-2048 generations sent at once run one after the
+    // other on it (two handed over, the others waiting in the serving
+    // loop), and every one gets its key. psecd's threads are counted all
+    // the while: the serving thread and at most the one worker.
+    let psecd = Psecd::start_with(&TestConfig {
+        thread_pool_size: 1,
+        ..TestConfig::default()
+    });
+    let rsa_2048 = || {
+        attributes(
+            Type::RsaKeyPair,
+            2048,
+            AsymmetricSignature::RsaPkcs1v15Sign {
+                hash_alg: Hash::Sha256.into(),
+            }
+            .into(),
+            |u| {
+                let _ = u.set_sign_hash();
+            },
+        )
+    };
+    let generations: Vec<_> = (0..6)
+        .map(|index| {
+            let client = psecd.client("queued");
+            let attributes = rsa_2048();
+            std::thread::spawn(move || client.psa_generate_key(&format!("rsa-{index}"), attributes))
+        })
+        .collect();
+    let tasks = format!("/proc/{}/task", psecd.pid());
+    let mut most_threads = 0;
+    while generations.iter().any(|thread| !thread.is_finished()) {
+        let threads = std::fs::read_dir(&tasks).map_or(0, Iterator::count);
+        most_threads = most_threads.max(threads);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    for generation in generations {
+        generation
+            .join()
+            .unwrap()
+            .expect("a request queued behind others is answered");
+    }
+    assert_eq!(
+        most_threads, 2,
+        "psecd ran its serving thread and exactly one worker"
+    );
+}

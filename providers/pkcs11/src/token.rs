@@ -14,7 +14,9 @@ use psec_interface::ResponseStatus;
 use psec_provider::ProviderError;
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 
 /// How many idle sessions the pool keeps; more are opened when needed and
 /// closed when returned.
@@ -121,8 +123,12 @@ pub(crate) struct Token {
     /// The token's mechanisms and their limits.
     mechanisms: Vec<(MechanismType, MechanismInfo)>,
     /// The hashes (digest mechanisms) the token takes for OAEP: the
-    /// mechanism list can not tell, so they are tried at start-up.
-    oaep_hashes: Vec<MechanismType>,
+    /// mechanism list can not tell, so they are tried, the first time an
+    /// OAEP algorithm is asked about. Not at start-up: the trial makes an
+    /// RSA key pair, which cost SoftHSM2 some milliseconds at every start
+    /// of psecd and kept its RSA code resident in psecd's memory, for
+    /// nothing where no key is ever used with OAEP.
+    oaep_hashes: OnceLock<Vec<MechanismType>>,
     /// Sessions not in use.
     idle: Mutex<Vec<Session>>,
     /// Handles of key objects found before, by `CKA_ID` and class (see
@@ -222,7 +228,7 @@ impl Token {
                  remembered object handles are used without reading them back"
             );
         }
-        let mut token = Token {
+        Ok(Token {
             context,
             slot,
             label,
@@ -233,10 +239,8 @@ impl Token {
             handles_unique,
             handle_users: RwLock::new(()),
             _login: Mutex::new(login),
-            oaep_hashes: Vec::new(),
-        };
-        token.oaep_hashes = token.probe_oaep_hashes();
-        Ok(token)
+            oaep_hashes: OnceLock::new(),
+        })
     }
 
     /// Which OAEP hashes the token takes, tried with a throw-away session
@@ -286,7 +290,9 @@ impl Token {
 
     /// Whether the token takes OAEP with the digest mechanism `hash`.
     pub(crate) fn oaep_takes(&self, hash: MechanismType) -> bool {
-        self.oaep_hashes.contains(&hash)
+        self.oaep_hashes
+            .get_or_init(|| self.probe_oaep_hashes())
+            .contains(&hash)
     }
 
     /// The limits of `mechanism`, if the token has it.

@@ -5,9 +5,8 @@
 //! itself (crypto, key store) runs on the `thread_pool_size` worker
 //! threads, with as many requests again queued for them; the thread that
 //! runs a request also writes its answer and closes the connection (see
-//! [`hand_to_worker`]). The body
-//! length is checked against the limit as soon as the header is in, before
-//! any of the body is read.
+//! [`hand_to_worker`]). The body length is checked against the limit as
+//! soon as the header is in, before any of the body is read.
 //!
 //! A connection starts unregistered with the runtime (see [`Connection`]):
 //! a Parsec client connects, writes its whole request and waits, so the

@@ -19,7 +19,16 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir "$PSEC_ROOT/fuzz")
 fi
 logs="$(mktemp -d)"
-trap 'rm -rf "$logs"' EXIT
+# import_tpm's swtpm outlives the target's process (libFuzzer ends it with
+# exit, which drops nothing), so it is stopped here, by the PID of each
+# swtpm whose state directory lies under this campaign's TMPDIR.
+stop_swtpms() {
+    local pid
+    for pid in $(pgrep -f -- "--tpmstate dir=$logs/tmp/" || true); do
+        kill "$pid" 2>/dev/null || true
+    done
+}
+trap 'stop_swtpms; rm -rf "$logs"' EXIT
 # The targets keep their scratch files (a key store, a SoftHSM2 token) under
 # TMPDIR; this one goes when the campaign ends.
 mkdir "$logs/tmp"

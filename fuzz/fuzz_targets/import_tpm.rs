@@ -40,8 +40,9 @@ struct Fixture {
 
 fn fixture() -> &'static Fixture {
     // Never dropped (libFuzzer ends the process with exit): swtpm serves
-    // every input and is left for the system to reap, as the SoftHSM2 token
-    // of pkcs11_der is left in the temporary directory.
+    // every input and outlives the process; ci/fuzz-campaign.sh stops it
+    // by its PID, found by its state directory under the campaign's TMPDIR,
+    // as the SoftHSM2 token of pkcs11_der goes with that directory.
     static SWTPM: OnceLock<Swtpm> = OnceLock::new();
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {

@@ -323,6 +323,33 @@ fn random_bytes_over_the_buffer_size_limit_are_response_too_large_as_in_parsec()
     );
 }
 
+/// Starts `count` generations of RSA signing keys of `bits` bits for
+/// `app`, all at once, each from a thread of its own.
+fn rsa_generations_at_once(
+    psecd: &Psecd,
+    app: &str,
+    bits: usize,
+    count: usize,
+) -> Vec<std::thread::JoinHandle<Result<(), psec_client::Error>>> {
+    (0..count)
+        .map(|index| {
+            let client = psecd.client(app);
+            let attributes = attributes(
+                Type::RsaKeyPair,
+                bits,
+                AsymmetricSignature::RsaPkcs1v15Sign {
+                    hash_alg: Hash::Sha256.into(),
+                }
+                .into(),
+                |u| {
+                    let _ = u.set_sign_hash();
+                },
+            );
+            std::thread::spawn(move || client.psa_generate_key(&format!("rsa-{index}"), attributes))
+        })
+        .collect()
+}
+
 #[test]
 fn requests_running_at_sigterm_are_answered_before_psecd_exits() {
     // Workers answer and close their connections themselves; psecd stops
@@ -330,26 +357,7 @@ fn requests_running_at_sigterm_are_answered_before_psecd_exits() {
     // makes them one after another: seconds) are running when SIGTERM
     // comes; each must still get its key.
     let mut psecd = Psecd::start();
-    let rsa_4096 = || {
-        attributes(
-            Type::RsaKeyPair,
-            4096,
-            AsymmetricSignature::RsaPkcs1v15Sign {
-                hash_alg: Hash::Sha256.into(),
-            }
-            .into(),
-            |u| {
-                let _ = u.set_sign_hash();
-            },
-        )
-    };
-    let generations: Vec<_> = (0..4)
-        .map(|index| {
-            let client = psecd.client("patient");
-            let attributes = rsa_4096();
-            std::thread::spawn(move || client.psa_generate_key(&format!("big-{index}"), attributes))
-        })
-        .collect();
+    let generations = rsa_generations_at_once(&psecd, "patient", 4096, 4);
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert!(
         generations.iter().any(|thread| !thread.is_finished()),
@@ -375,26 +383,7 @@ fn no_more_requests_run_at_once_than_thread_pool_size_and_the_rest_wait_their_tu
         thread_pool_size: 1,
         ..TestConfig::default()
     });
-    let rsa_2048 = || {
-        attributes(
-            Type::RsaKeyPair,
-            2048,
-            AsymmetricSignature::RsaPkcs1v15Sign {
-                hash_alg: Hash::Sha256.into(),
-            }
-            .into(),
-            |u| {
-                let _ = u.set_sign_hash();
-            },
-        )
-    };
-    let generations: Vec<_> = (0..6)
-        .map(|index| {
-            let client = psecd.client("queued");
-            let attributes = rsa_2048();
-            std::thread::spawn(move || client.psa_generate_key(&format!("rsa-{index}"), attributes))
-        })
-        .collect();
+    let generations = rsa_generations_at_once(&psecd, "queued", 2048, 6);
     let tasks = format!("/proc/{}/task", psecd.pid());
     let mut most_threads = 0;
     while generations.iter().any(|thread| !thread.is_finished()) {

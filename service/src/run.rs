@@ -222,7 +222,7 @@ fn start_connection(
     connections: &mut JoinSet<()>,
 ) {
     let mut serving = Box::pin(serve_connection(
-        Connection::Unregistered(stream),
+        Connection::accepted(stream, shared),
         Arc::clone(shared),
     ));
     let mut first_poll = Context::from_waker(Waker::noop());

@@ -20,7 +20,9 @@
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
-# through cryptoki on the same token, and prints the two side by side;
+# through cryptoki on the same token and through the signing floor
+# (psec-bench floor-pkcs11: ECDSA P-256 only), and prints the three side by
+# side;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
 # PSEC_BENCH_MBEDTLS=3.6 builds psecd (in target/mbedtls-3.6) against Mbed
@@ -66,7 +68,8 @@ key_info_manager = "sqlite-manager"
 CONFIG
 swtpm_pid=""
 pid=""
-trap 'kill $pid $swtpm_pid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
+floor_pid=""
+trap 'kill $pid $swtpm_pid $floor_pid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 if [ "${PSEC_BENCH_PROVIDER:-mbed-crypto}" = pkcs11 ]; then
     export "$(bash ci/softhsm2-token.sh "$work")"
 elif [ "${PSEC_BENCH_PROVIDER:-}" = tpm ]; then
@@ -88,17 +91,32 @@ if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     step "cryptoki in-process, on the same SoftHSM2 token"
     "$bench" in-process-pkcs11 \
         "$(softhsm2_library)" 123456 "$iterations" | tee "$work/cryptoki.txt"
-    step "psecd through the PKCS#11 provider beside cryptoki in-process (ops/s)"
+    # The signing floor: what any server that answers each request on its
+    # own connection with a signature from this token pays (see
+    # tools/bench/src/pkcs11.rs), with a thread per client.
+    step "the signing floor on the same SoftHSM2 token (ECDSA P-256, 8 threads)"
+    "$bench" floor-pkcs11 "$work/floor-pkcs11.sock" "$(softhsm2_library)" 123456 8 &
+    floor_pid=$!
+    wait_for_socket "$work/floor-pkcs11.sock" "$floor_pid" "signing floor"
+    "$bench" sign "$work/floor-pkcs11.sock" "$iterations" | tee "$work/signing-floor.txt"
+    kill "$floor_pid" && wait "$floor_pid" 2>/dev/null || true
+    step "psecd through the PKCS#11 provider beside the signing floor and cryptoki in-process (ops/s)"
     figures "$work/cryptoki.txt" | sed 's/, cryptoki|/|/' >"$work/cryptoki.fig"
+    figures "$work/signing-floor.txt" >"$work/signing-floor.fig"
     figures "$work/psecd.txt" | sed -n 's/, psecd|/|/p' >"$work/psecd.fig"
+    # The files in this order: cryptoki's, the floor's, psecd's.
     awk -F'|' '
+        function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
         FNR == 1 { file++ }
         file == 1 { base[$1 "|" $2] = $3; next }
+        file == 2 { floor[$1 "|" $2] = $3; next }
         ($1 "|" $2) in base {
-            printf "%-38s %7s %9s %9s %13s\n", $1, $2, $3, base[$1 "|" $2], sprintf("%.2f", $3 / base[$1 "|" $2])
+            key = $1 "|" $2; f = (key in floor) ? floor[key] : ""
+            printf "%-32s %7s %9s %9s %9s %11s %14s %14s\n", $1, $2, $3, (f != "" ? f : "-"), base[key],
+                ratio($3, f), ratio($3, base[key]), ratio(f, base[key])
         }
-        BEGIN { printf "%-38s %7s %9s %9s %13s\n", "case", "clients", "psecd", "cryptoki", "psecd/cryptoki" }
-    ' "$work/cryptoki.fig" "$work/psecd.fig"
+        BEGIN { printf "%-32s %7s %9s %9s %9s %11s %14s %14s\n", "case", "clients", "psecd", "floor", "cryptoki", "psecd/floor", "psecd/cryptoki", "floor/cryptoki" }
+    ' "$work/cryptoki.fig" "$work/signing-floor.fig" "$work/psecd.fig"
 fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.

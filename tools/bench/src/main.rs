@@ -8,7 +8,11 @@
 //! `psec-bench in-process-pkcs11 <library> <user PIN> [iterations]`, the
 //! same signatures made straight through cryptoki on the same token; or
 //! `psec-bench floor <socket>`, the floor server (see `floor.rs`), until
-//! killed; or `psec-bench ping <socket> [iterations] [clients,...]`, the
+//! killed; or `psec-bench floor-pkcs11 <socket> <library> <user PIN>
+//! [threads]`, the signing floor on a PKCS#11 token (see `pkcs11.rs`),
+//! until killed; or `psec-bench sign <socket> [iterations]`, ECDSA P-256
+//! sign-hash alone through the client, at 1 and 8 clients, against any
+//! server (the signing floor answers it); or `psec-bench ping <socket> [iterations] [clients,...]`, the
 //! bare-socket Ping alone, against any server (the floor, Parsec), at the
 //! given client counts (1, 8 and 64 by default); or `psec-bench
 //! write-jwt-bundle <file>` and `psec-bench auth <socket> [iterations]`, the
@@ -238,6 +242,15 @@ fn rsa2048_attributes() -> Attributes {
     }
 }
 
+/// A client as every case makes one, once per operation as a Parsec
+/// application would: no provider discovery, `provider` named, Direct
+/// authentication as `psec-bench`.
+fn bench_client(socket: &str, provider: ProviderId) -> BasicClient {
+    BasicClient::new_naked(Endpoint::unix_socket(socket))
+        .with_provider(provider)
+        .with_auth(Authentication::direct("psec-bench").unwrap_or_else(|_| Authentication::none()))
+}
+
 /// The provider a command-line name stands for (Mbed Crypto by default).
 fn provider_id(name: Option<&str>) -> Result<ProviderId, String> {
     match name {
@@ -255,6 +268,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let socket = args.next().ok_or(
         "usage: psec-bench <socket> [iterations] [provider] | \
          psec-bench floor <socket> | psec-bench ping <socket> [iterations] [clients,...] | \
+         psec-bench floor-pkcs11 <socket> <library> <user PIN> [threads] | \
+         psec-bench sign <socket> [iterations] | \
          psec-bench write-jwt-bundle <file> | psec-bench auth <socket> [iterations] | \
          psec-bench startup <socket> <runs> <server command...> | psec-bench rss <pid> | \
          psec-bench fill <socket> <count> [provider] | \
@@ -264,6 +279,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if socket == "floor" {
         let path = args.next().ok_or("floor needs a socket path")?;
         return Ok(floor::serve(&path)?);
+    }
+    if socket == "floor-pkcs11" {
+        let path = args.next().ok_or("floor-pkcs11 needs a socket path")?;
+        let library = args.next().ok_or("floor-pkcs11 needs a library path")?;
+        let pin = args.next().ok_or("floor-pkcs11 needs the user PIN")?;
+        let threads = match args.next() {
+            Some(threads) => threads.parse()?,
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+        };
+        return pkcs11::signing_floor(&path, &library, &pin, threads);
+    }
+    if socket == "sign" {
+        let path = args.next().ok_or("sign needs a socket path")?;
+        let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
+        let hash = vec![0x5a; 32];
+        let mut outcome = Ok(());
+        for threads in [1, 8] {
+            outcome = outcome.and(run_case(
+                "ECDSA P-256 sign-hash",
+                threads,
+                iterations,
+                || {
+                    bench_client(&path, ProviderId::Pkcs11)
+                        .psa_sign_hash("bench-p256", &hash, ALG)
+                        .map(drop)
+                },
+            ));
+        }
+        return Ok(outcome?);
     }
     if socket == "ping" {
         let path = args.next().ok_or("ping needs a socket path")?;
@@ -322,13 +366,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(2000);
     let provider = provider_id(args.next().as_deref())?;
-    let client = || {
-        BasicClient::new_naked(Endpoint::unix_socket(&socket))
-            .with_provider(provider)
-            .with_auth(
-                Authentication::direct("psec-bench").unwrap_or_else(|_| Authentication::none()),
-            )
-    };
+    let client = || bench_client(&socket, provider);
     let setup = client();
     let _ = setup.psa_destroy_key("bench-p256");
     setup.psa_generate_key("bench-p256", p256_attributes(Lifetime::Persistent))?;

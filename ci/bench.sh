@@ -20,9 +20,9 @@
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
-# through cryptoki on the same token and through the signing floor
-# (psec-bench floor-pkcs11: ECDSA P-256 only), and prints the three side by
-# side;
+# through cryptoki on the same token, and ECDSA P-256 through the signing
+# floor (psec-bench floor-pkcs11, 8 threads, one per client), and prints
+# the three side by side;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
 # PSEC_BENCH_MBEDTLS=3.6 builds psecd (in target/mbedtls-3.6) against Mbed
@@ -100,16 +100,17 @@ if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     wait_for_socket "$work/floor-pkcs11.sock" "$floor_pid" "signing floor"
     "$bench" sign "$work/floor-pkcs11.sock" "$iterations" | tee "$work/signing-floor.txt"
     kill "$floor_pid" && wait "$floor_pid" 2>/dev/null || true
+    floor_pid=""
     step "psecd through the PKCS#11 provider beside the signing floor and cryptoki in-process (ops/s)"
     figures "$work/cryptoki.txt" | sed 's/, cryptoki|/|/' >"$work/cryptoki.fig"
     figures "$work/signing-floor.txt" >"$work/signing-floor.fig"
     figures "$work/psecd.txt" | sed -n 's/, psecd|/|/p' >"$work/psecd.fig"
-    # The files in this order: cryptoki's, the floor's, psecd's.
+    # The files in this order: cryptoki's, the floor's, psecd's (told
+    # apart by name, as any of them may be empty).
     awk -F'|' '
         function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
-        FNR == 1 { file++ }
-        file == 1 { base[$1 "|" $2] = $3; next }
-        file == 2 { floor[$1 "|" $2] = $3; next }
+        FILENAME == ARGV[1] { base[$1 "|" $2] = $3; next }
+        FILENAME == ARGV[2] { floor[$1 "|" $2] = $3; next }
         ($1 "|" $2) in base {
             key = $1 "|" $2; f = (key in floor) ? floor[key] : ""
             printf "%-32s %7s %9s %9s %9s %11s %14s %14s\n", $1, $2, $3, (f != "" ? f : "-"), base[key],

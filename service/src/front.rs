@@ -19,10 +19,10 @@
 //! A request that is not there yet when its connection is accepted is
 //! usually a client that was preempted between `connect` and `write`, on
 //! the CPU the serving loop now holds. Before registering, the serving
-//! loop gives up its CPU once (`sched_yield`) when no worker is busy, and
-//! reads again: the client writes in that gap, and the wait costs one
-//! system call instead of a registration, a timer and a wake-up (see
-//! [`Connection::read`]).
+//! loop may give up its CPU once (`sched_yield`) and read again: the
+//! client writes in that gap, and the wait costs two system calls instead
+//! of a registration, a timer, a wake-up and a deregistration (see
+//! [`Connection::read`], and `run::accept_batch` for when it may).
 //!
 //! The serving loop takes the queued connections in batches and runs each
 //! one's [`serve_connection`] once, in place (`run::start_connection`): a
@@ -88,8 +88,8 @@ pub(crate) enum Connection {
     /// As accepted (a blocking socket, never blocked on).
     Unregistered {
         socket: std::os::unix::net::UnixStream,
-        /// Whether a read that finds nothing may yield the CPU once
-        /// before the socket is registered (see [`Connection::read`]).
+        /// Whether the first read, if it finds nothing, may yield the CPU
+        /// once before the socket is registered (see [`Connection::read`]).
         may_yield: bool,
     },
     /// Registered with the runtime's reactor.
@@ -99,17 +99,10 @@ pub(crate) enum Connection {
 }
 
 impl Connection {
-    /// A connection just accepted. It may yield the CPU once to its client
-    /// only while no worker is busy: a busy worker could keep the CPU given
-    /// up for the rest of its time slice, where the serving loop, woken by
-    /// readiness instead, would preempt it.
-    pub(crate) fn accepted(socket: std::os::unix::net::UnixStream, shared: &Shared) -> Self {
-        let workers_idle =
-            shared.worker_queue.available_permits() == shared.worker_queue_len as usize;
-        Connection::Unregistered {
-            socket,
-            may_yield: workers_idle,
-        }
+    /// A connection just accepted, whose first read may yield the CPU to
+    /// its client if `may_yield` (see [`Connection::read`]).
+    pub(crate) fn accepted(socket: std::os::unix::net::UnixStream, may_yield: bool) -> Self {
+        Connection::Unregistered { socket, may_yield }
     }
 
     /// The registered socket, registering it first if it is not yet.
@@ -138,27 +131,29 @@ impl Connection {
 
     /// Reads what has come, waiting (registered) only if nothing has.
     ///
-    /// Before the first wait, a connection that may yield gives the CPU up
-    /// once and reads again. On one CPU shared with its client (the client
-    /// connected, was preempted by the serving loop's wake-up, and has not
-    /// written yet) the client runs and writes in that gap. Ping at one
-    /// client, both pinned to one CPU, went from 0.70-0.75 of the floor
-    /// server to 0.85-0.90 (`ci/bench.sh`, and a loop of 200,000 Pings),
-    /// and from 5.9 system calls per Ping to 4.3 (the floor makes 4): the
-    /// one Ping in six that was not there cost 2 calls (the yield and the
-    /// read again) instead of about 6 (registration, timer wake-up,
-    /// `epoll_wait`, deregistration). Where nothing else is
-    /// ready to run on the CPU the yield returns at once; if the request is
-    /// still not there, the socket is registered and awaited as before, so
-    /// a silent client costs the loop one yield and holds nothing.
+    /// If the connection's first read finds nothing and the connection may
+    /// yield, the serving loop gives the CPU up once and reads again. On
+    /// one CPU shared with its client (the client connected, was preempted
+    /// by the serving loop's wake-up, and has not written yet) the client
+    /// runs and writes in that gap. Ping at one client, both pinned to one
+    /// CPU, went from 0.70-0.75 of the floor server to 0.85-0.92
+    /// (`ci/bench.sh`, and loops of 200,000 Pings), and from 5.9 system
+    /// calls per Ping to 4.3 (the floor makes 4): the one Ping in six that
+    /// was not there cost 2 calls (the yield and the read again) instead
+    /// of about 6 (registration, timer wake-up, `epoll_wait`,
+    /// deregistration). Where nothing else is ready to run on the CPU the
+    /// yield returns at once; if the request is still not there, the
+    /// socket is registered and awaited as before.
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Connection::Unregistered { socket, may_yield } = self {
+            // Only the first read may yield.
+            let mut may_yield = std::mem::take(may_yield);
             loop {
                 match rustix::net::recv(&*socket, &mut *buf, RecvFlags::DONTWAIT) {
                     Ok((read, _)) => return Ok(read),
                     Err(Errno::INTR) => {}
-                    Err(Errno::AGAIN) if *may_yield => {
-                        *may_yield = false;
+                    Err(Errno::AGAIN) if may_yield => {
+                        may_yield = false;
                         std::thread::yield_now();
                     }
                     Err(Errno::AGAIN) => break,
@@ -268,8 +263,10 @@ pub(crate) async fn serve_connection(mut stream: Connection, shared: Arc<Shared>
 
 /// Runs `work` under `timeout`, with the clock started when `work` first
 /// has to wait: a request read, or an answer written, without waiting
-/// costs no clock reading and no timer. The time spent before that wait
-/// (never waiting, so microseconds) is not counted against the timeout.
+/// costs no clock reading (`tokio::time::timeout` reads the clock when it
+/// is made; its timer is set only on a wait). The time spent before that
+/// wait (a few microseconds, the yield of [`Connection::read`] included)
+/// is not counted against the timeout.
 async fn within<F: Future>(timeout: Duration, work: F) -> Result<F::Output, Elapsed> {
     let mut work = std::pin::pin!(work);
     let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
@@ -428,8 +425,11 @@ struct FirstRead {
 
 impl Drop for FirstRead {
     fn drop(&mut self) {
-        if let Some(filled) = self.bytes.get_mut(..self.filled) {
-            filled.zeroize();
+        // Never more than the buffer; should `filled` ever be wrong, the
+        // whole buffer is wiped rather than none of it.
+        let filled = self.filled.min(FIRST_READ_LEN);
+        if let Some(bytes) = self.bytes.get_mut(..filled) {
+            bytes.zeroize();
         }
     }
 }

@@ -181,16 +181,33 @@ const ACCEPT_FAILURE_PAUSE: Duration = Duration::from_millis(50);
 /// taken (see [`start_connection`]), so that a lone client's answer is not
 /// kept waiting by a look for more. Returns whether an accept failed for
 /// want of a resource; a connection its client aborted is just skipped.
+///
+/// A new connection may yield the CPU to its client once if its request
+/// is not there yet (see `Connection::read`), but only while no request
+/// holds a place in the worker queue (a busy worker could keep the CPU
+/// given up for the rest of its time slice, where the serving loop, woken
+/// by readiness instead, would preempt it), and only until a connection
+/// of the batch has had to wait: a yield that did not bring the request,
+/// from a silent client say, ends the yields of its batch, so silent
+/// connections cost the serving loop at most one yield per batch.
 fn accept_batch(
     ready: &mut tokio::io::unix::AsyncFdReadyGuard<'_, UnixListener>,
     shared: &Arc<Shared>,
     connections: &mut JoinSet<()>,
 ) -> bool {
+    let mut may_yield = true;
     for _ in 0..ACCEPT_BATCH {
         // On WouldBlock `try_io` forgets the readiness: the queue is
         // empty, and the loop waits again.
         match ready.try_io(|listener| listener.get_ref().accept()) {
-            Ok(Ok((stream, _))) => start_connection(stream, shared, connections),
+            Ok(Ok((stream, _))) => {
+                let workers_idle = shared.worker_queue.available_permits()
+                    == usize::try_from(shared.worker_queue_len).unwrap_or(usize::MAX);
+                let connection = Connection::accepted(stream, may_yield && workers_idle);
+                if start_connection(connection, shared, connections) {
+                    may_yield = false;
+                }
+            }
             Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionAborted => {}
             Ok(Err(error)) => {
                 log::warn!("accept failed: {error}");
@@ -215,20 +232,19 @@ fn accept_batch(
 /// the spawn, and everything the connection may wait on (the socket's
 /// readiness, the timeout's timer, a worker permit, the worker's result)
 /// checks its state again when polled and keeps the waker of the latest
-/// poll.
+/// poll. Returns whether the connection had to wait (and became a task).
 fn start_connection(
-    stream: std::os::unix::net::UnixStream,
+    connection: Connection,
     shared: &Arc<Shared>,
     connections: &mut JoinSet<()>,
-) {
-    let mut serving = Box::pin(serve_connection(
-        Connection::accepted(stream, shared),
-        Arc::clone(shared),
-    ));
+) -> bool {
+    let mut serving = Box::pin(serve_connection(connection, Arc::clone(shared)));
     let mut first_poll = Context::from_waker(Waker::noop());
-    if serving.as_mut().poll(&mut first_poll).is_pending() {
+    let waits = serving.as_mut().poll(&mut first_poll).is_pending();
+    if waits {
         let _ = connections.spawn(serving);
     }
+    waits
 }
 
 async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<(), StartError> {

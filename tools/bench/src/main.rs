@@ -11,8 +11,9 @@
 //! killed; or `psec-bench floor-pkcs11 <socket> <library> <user PIN>
 //! [threads]`, the signing floor on a PKCS#11 token (see `pkcs11.rs`),
 //! until killed; or `psec-bench sign <socket> [iterations]`, ECDSA P-256
-//! sign-hash alone through the client, at 1 and 8 clients, against any
-//! server (the signing floor answers it); or `psec-bench ping <socket> [iterations] [clients,...]`, the
+//! sign-hash alone through the client, at 1 and 8 clients, on the PKCS#11
+//! key `bench-p256` of the Direct application `psec-bench` (the signing
+//! floor answers any request; psecd needs that key); or `psec-bench ping <socket> [iterations] [clients,...]`, the
 //! bare-socket Ping alone, against any server (the floor, Parsec), at the
 //! given client counts (1, 8 and 64 by default); or `psec-bench
 //! write-jwt-bundle <file>` and `psec-bench auth <socket> [iterations]`, the

@@ -179,12 +179,21 @@ pub(crate) fn signing_floor(
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
                 loop {
-                    let Ok((stream, _)) = listener.accept() else {
-                        continue;
+                    let stream = match listener.accept() {
+                        Ok((stream, _)) => stream,
+                        Err(error) => {
+                            // No descriptor left, say: pause, not spin.
+                            eprintln!("signing floor: accept failed: {error}");
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            continue;
+                        }
                     };
-                    let _ = answer_with_signature(stream, || {
+                    let answered = answer_with_signature(stream, || {
                         pool.signature(&context, slot, key, &Mechanism::Ecdsa, &hash)
                     });
+                    if let Err(error) = answered {
+                        eprintln!("signing floor: a request went unanswered: {error}");
+                    }
                 }
             });
         }
@@ -217,7 +226,10 @@ fn answer_with_signature(
             header: request.reply(ResponseStatus::Success),
             body: NativeResult::PsaSignHash(psa_sign_hash::Result { signature }).into_body()?,
         },
-        Err(_) => Response::status_only(&request, ResponseStatus::PsaErrorHardwareFailure),
+        Err(error) => {
+            eprintln!("signing floor: signing failed: {error}");
+            Response::status_only(&request, ResponseStatus::PsaErrorHardwareFailure)
+        }
     };
     stream.write_all(&response.encode()?)?;
     Ok(())

@@ -138,7 +138,7 @@ impl Connection {
     /// runs and writes in that gap. Ping at one client, both pinned to one
     /// CPU, went from 0.70-0.75 of the floor server to 0.85-0.92
     /// (`ci/bench.sh`, and loops of 200,000 Pings), and from 5.9 system
-    /// calls per Ping to 4.3 (the floor makes 4): the one Ping in six that
+    /// calls per Ping to 4.4 (the floor makes 4): the one Ping in six that
     /// was not there cost 2 calls (the yield and the read again) instead
     /// of about 6 (registration, timer wake-up, `epoll_wait`,
     /// deregistration). Where nothing else is ready to run on the CPU the

@@ -136,7 +136,7 @@ impl Connection {
     /// one CPU shared with its client (the client connected, was preempted
     /// by the serving loop's wake-up, and has not written yet) the client
     /// runs and writes in that gap. Ping at one client, both pinned to one
-    /// CPU, went from 0.70-0.75 of the floor server to 0.85-0.92
+    /// CPU, went from 0.70-0.75 of the floor server to 0.84-0.92
     /// (`ci/bench.sh`, and loops of 200,000 Pings), and from 5.9 system
     /// calls per Ping to 4.4 (the floor makes 4): the one Ping in six that
     /// was not there cost 2 calls (the yield and the read again) instead

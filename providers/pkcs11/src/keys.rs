@@ -765,6 +765,19 @@ impl Pkcs11Provider {
             .len()
     }
 
+    /// How many session objects with `CKA_ID` `id` the token holds: the
+    /// session copies of the key's objects.
+    pub(crate) fn session_objects_for_tests(&self, id: &[u8]) -> usize {
+        let session = self
+            .token()
+            .session()
+            .unwrap_or_else(|error| panic!("{error}"));
+        session
+            .find_objects(&[Attribute::Token(false), Attribute::Id(id.to_vec())])
+            .unwrap_or_else(|error| panic!("{error}"))
+            .len()
+    }
+
     /// Makes the provider believe that the handle of `from`'s private key
     /// object is that of `to`'s, as a token that gave a freed handle
     /// number to a new object would.

@@ -125,6 +125,13 @@ impl Pkcs11Provider {
         self.token.read_handles_back_for_tests();
     }
 
+    /// Makes this provider keep at most `limit` session copies of key
+    /// objects.
+    #[cfg(test)]
+    pub(crate) fn limit_copies_for_tests(&mut self, limit: usize) {
+        self.token.limit_copies_for_tests(limit);
+    }
+
     pub(crate) fn allow_export(&self) -> bool {
         self.allow_export
     }

@@ -733,7 +733,7 @@ softhsm_test! {
 }
 
 softhsm_test! {
-    fn a_known_handle_is_not_used_once_its_object_is_gone_or_replaced() {
+    fn a_known_handle_is_not_used_past_the_copys_recheck_once_its_object_is_gone_or_replaced() {
         let (store, provider) = setup();
         let owner = app("alice");
         let alg = ecdsa(Hash::Sha256);
@@ -743,10 +743,12 @@ softhsm_test! {
         sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap();
 
         // Replaced behind the provider's back by new objects under the same
-        // CKA_ID (with new handles): the stale handle is dropped, the new
+        // CKA_ID (with new handles): at the next use of the token object
+        // (the session copy's recheck) the stale handle is dropped, the new
         // objects found, and the key works at once, with the new objects.
         provider.destroy_objects_for_tests(&id);
         provider.make_objects_for_tests(&id, &ecc_key(256));
+        provider.token().recheck_copies_for_tests();
         let signature = sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap();
         verify_hash(&provider, &owner, "ec", alg, &[1; 32], &signature).unwrap();
         let public = export_public(&provider, &owner, "ec").unwrap();
@@ -763,6 +765,7 @@ softhsm_test! {
 
         // Gone for good: the key's objects do not exist.
         provider.destroy_objects_for_tests(&id);
+        provider.token().recheck_copies_for_tests();
         let error = sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap_err();
         assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
     }
@@ -821,6 +824,97 @@ softhsm_test! {
     }
 }
 
+softhsm_test! {
+    /// A key's session copy signs in its stead until the recheck; then the
+    /// token object is used, found gone, and the copy destroyed with it.
+    fn a_key_destroyed_behind_the_providers_back_signs_until_its_copys_recheck_then_is_missing() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let alg = ecdsa(Hash::Sha256);
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        let id = store.get(&identity_of(&owner, "ec")).unwrap().unwrap().backend_id;
+        let (_dir, mbed) = mbed_provider();
+        let public = export_public(&provider, &owner, "ec").unwrap();
+        import(mbed.key_management().unwrap(), &owner, "ec", p256_verify_key(alg), &public)
+            .unwrap();
+        sign_hash(&provider, &owner, "ec", alg, &[1; 32]).unwrap();
+        assert_eq!(provider.session_objects_for_tests(&id), 2, "a copy of each object");
+
+        provider.destroy_objects_for_tests(&id);
+        assert_eq!(provider.objects_for_tests(&id), 0);
+        let signature = sign_hash(&provider, &owner, "ec", alg, &[2; 32]).unwrap();
+        let op = psa_verify_hash::Operation {
+            key_name: "ec".into(),
+            alg,
+            hash: vec![2; 32],
+            signature,
+        };
+        mbed.asymmetric_signing().unwrap().verify_hash(&owner, op).unwrap();
+
+        provider.token().recheck_copies_for_tests();
+        let error = sign_hash(&provider, &owner, "ec", alg, &[3; 32]).unwrap_err();
+        assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");
+        assert_eq!(provider.session_objects_for_tests(&id), 0);
+        assert_eq!(provider.token().copies_for_tests(), 0);
+    }
+}
+
+softhsm_test! {
+    fn no_session_copy_outlives_its_key() {
+        let (store, provider) = setup();
+        let owner = app("alice");
+        let alg = ecdsa(Hash::Sha256);
+        generate(&provider, &owner, "ec", ecc_key(256)).unwrap();
+        let id = store.get(&identity_of(&owner, "ec")).unwrap().unwrap().backend_id;
+        let hash = [1; 32];
+        let signature = sign_hash(&provider, &owner, "ec", alg, &hash).unwrap();
+        verify_hash(&provider, &owner, "ec", alg, &hash, &signature).unwrap();
+        assert_eq!(provider.session_objects_for_tests(&id), 2);
+
+        destroy(&provider, &owner, "ec").unwrap();
+
+        assert_eq!(provider.objects_for_tests(&id), 0);
+        assert_eq!(provider.session_objects_for_tests(&id), 0);
+        assert_eq!(provider.token().copies_for_tests(), 0);
+    }
+}
+
+softhsm_test! {
+    /// Keys found once the limit is reached are used on their token
+    /// objects; a destroyed key's place goes to the next key found.
+    fn session_copies_stop_at_the_limit_and_a_destroyed_keys_copy_frees_a_place() {
+        let (store, mut provider) = setup();
+        provider.limit_copies_for_tests(2);
+        let owner = app("alice");
+        let alg = ecdsa(Hash::Sha256);
+        let names = ["first", "second", "third", "fourth"];
+        for name in names {
+            generate(&provider, &owner, name, ecc_key(256)).unwrap();
+        }
+        let id_of =
+            |name: &str| store.get(&identity_of(&owner, name)).unwrap().unwrap().backend_id;
+        let copies = |name: &str| provider.session_objects_for_tests(&id_of(name));
+        let signs = |name: &str| {
+            let hash = [name.as_bytes()[0]; 32];
+            let signature = sign_hash(&provider, &owner, name, alg, &hash).unwrap();
+            verify_hash(&provider, &owner, name, alg, &hash, &signature).unwrap();
+        };
+        for name in ["first", "second", "third"] {
+            signs(name);
+        }
+        // The first key's two objects took both places.
+        assert_eq!([copies("first"), copies("second"), copies("third")], [2, 0, 0]);
+
+        let first = id_of("first");
+        destroy(&provider, &owner, "first").unwrap();
+        signs("fourth");
+
+        assert_eq!(provider.session_objects_for_tests(&first), 0);
+        assert_eq!([copies("second"), copies("third"), copies("fourth")], [0, 0, 2]);
+        assert_eq!(provider.token().copies_for_tests(), 2);
+    }
+}
+
 /// Set, in a child process of a test, to the hex `CKA_ID` whose objects it
 /// destroys as another process on the token would.
 const FOREIGN_ENV: &str = "PSEC_PKCS11_TEST_FOREIGN";
@@ -872,7 +966,8 @@ softhsm_test! {
     /// Another process on the token destroys a key's objects behind this
     /// provider's back and makes objects of its own: the handles this
     /// provider remembered for the key name none of them, the key no
-    /// longer exists, and the other tenants' keys are untouched.
+    /// longer exists (from its session copy's recheck on), and the other
+    /// tenants' keys are untouched.
     fn another_process_destroying_a_keys_objects_never_makes_its_handles_name_other_objects() {
         if let Ok(id) = std::env::var(FOREIGN_ENV) {
             destroy_and_make_objects_as_another_process(&hex(&id));
@@ -900,6 +995,7 @@ softhsm_test! {
             String::from_utf8_lossy(&output.stderr)
         );
 
+        provider.token().recheck_copies_for_tests();
         for _ in 0..2 {
             let error = sign_hash(&provider, &alice, "k", alg, &[2; 32]).unwrap_err();
             assert_eq!(status(&error), ResponseStatus::PsaErrorDoesNotExist, "{error}");

@@ -20,9 +20,10 @@
 # PSEC_BENCH_PROVIDER=pkcs11 runs psecd on a SoftHSM2 token instead
 # (ci/softhsm2-token.sh), signs through the PKCS#11 provider (ECDSA P-256
 # and RSA-2048), then, psecd stopped, makes the same signatures in-process
-# through cryptoki on the same token, and ECDSA P-256 through the signing
-# floor (psec-bench floor-pkcs11, 8 threads, one per client), and prints
-# the three side by side;
+# through cryptoki on the same token (on the keys' token objects, and on
+# session copies, as psecd signs on SoftHSM2), and ECDSA P-256 through the
+# signing floor (psec-bench floor-pkcs11, 8 threads, one per client), and
+# prints them side by side;
 # PSEC_BENCH_PROVIDER=tpm on a swtpm of its own, and then measures the same
 # signature with the TPM provider called in-process on that swtpm.
 # PSEC_BENCH_MBEDTLS=3.6 builds psecd (in target/mbedtls-3.6) against Mbed
@@ -102,22 +103,27 @@ if [ "${PSEC_BENCH_PROVIDER:-}" = pkcs11 ]; then
     kill "$floor_pid" && wait "$floor_pid" 2>/dev/null || true
     floor_pid=""
     step "psecd through the PKCS#11 provider beside the signing floor and cryptoki in-process (ops/s)"
-    figures "$work/cryptoki.txt" | sed 's/, cryptoki|/|/' >"$work/cryptoki.fig"
+    figures "$work/cryptoki.txt" | sed -n 's/, cryptoki|/|/p' >"$work/cryptoki.fig"
+    figures "$work/cryptoki.txt" | sed -n 's/, cryptoki on a session copy|/|/p' >"$work/copy.fig"
     figures "$work/signing-floor.txt" >"$work/signing-floor.fig"
     figures "$work/psecd.txt" | sed -n 's/, psecd|/|/p' >"$work/psecd.fig"
-    # The files in this order: cryptoki's, the floor's, psecd's (told
-    # apart by name, as any of them may be empty).
+    # The files in this order: cryptoki's, cryptoki's on session copies,
+    # the floor's, psecd's (told apart by name, as any may be empty). The
+    # issue 14 aim is psecd/cryptoki; psecd/copy compares with an
+    # application that signs on session copies as psecd does.
     awk -F'|' '
         function ratio(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
+        function shown(a) { return a != "" ? a : "-" }
         FILENAME == ARGV[1] { base[$1 "|" $2] = $3; next }
-        FILENAME == ARGV[2] { floor[$1 "|" $2] = $3; next }
+        FILENAME == ARGV[2] { copy[$1 "|" $2] = $3; next }
+        FILENAME == ARGV[3] { floor[$1 "|" $2] = $3; next }
         ($1 "|" $2) in base {
-            key = $1 "|" $2; f = (key in floor) ? floor[key] : ""
-            printf "%-32s %7s %9s %9s %9s %11s %14s %14s\n", $1, $2, $3, (f != "" ? f : "-"), base[key],
-                ratio($3, f), ratio($3, base[key]), ratio(f, base[key])
+            key = $1 "|" $2; f = (key in floor) ? floor[key] : ""; c = (key in copy) ? copy[key] : ""
+            printf "%-32s %7s %9s %9s %9s %9s %11s %14s %10s\n", $1, $2, $3, shown(f), base[key], shown(c),
+                ratio($3, f), ratio($3, base[key]), ratio($3, c)
         }
-        BEGIN { printf "%-32s %7s %9s %9s %9s %11s %14s %14s\n", "case", "clients", "psecd", "floor", "cryptoki", "psecd/floor", "psecd/cryptoki", "floor/cryptoki" }
-    ' "$work/cryptoki.fig" "$work/signing-floor.fig" "$work/psecd.fig"
+        BEGIN { printf "%-32s %7s %9s %9s %9s %9s %11s %14s %10s\n", "case", "clients", "psecd", "floor", "cryptoki", "copy", "psecd/floor", "psecd/cryptoki", "psecd/copy" }
+    ' "$work/cryptoki.fig" "$work/copy.fig" "$work/signing-floor.fig" "$work/psecd.fig"
 fi
 if [ -n "$swtpm_pid" ]; then
     # swtpm serves one connection at a time: psecd lets go of it first.

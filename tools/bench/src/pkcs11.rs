@@ -3,12 +3,16 @@
 //! psecd uses. It does what a careful application would: one login, a pool
 //! of sessions so threads do not queue behind one, and the same mechanisms
 //! as the provider (`CKM_ECDSA` on the hash; `CKM_RSA_PKCS` on the
-//! DigestInfo and the hash).
+//! DigestInfo and the hash), on the key's token objects. Each is measured
+//! again on a session copy of the key (`C_CopyObject`, `CKA_TOKEN` false),
+//! as psecd signs on SoftHSM2: the baseline of an application that does the
+//! same.
 //!
 //! Beside it, the signing floor (`psec-bench floor-pkcs11`): the least a
 //! server that answers each sign-hash request on its own connection with
 //! a signature from this token can cost, to show how much of the distance
-//! between psecd and in-process cryptoki any such server pays.
+//! between psecd and in-process cryptoki any such server pays. It signs on
+//! a session copy, as psecd does.
 
 use crate::run_case;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -91,6 +95,12 @@ fn token_key_pair(
     owner.generate_key_pair(mechanism, &public, &private)
 }
 
+/// A session object copied from `object`, as psecd's PKCS#11 provider uses
+/// a key on SoftHSM2.
+fn session_copy(owner: &Session, object: ObjectHandle) -> cryptoki::error::Result<ObjectHandle> {
+    owner.copy_object(object, &[Attribute::Token(false)])
+}
+
 /// A P-256 token key pair: (public, private).
 fn p256_pair(owner: &Session) -> cryptoki::error::Result<(ObjectHandle, ObjectHandle)> {
     token_key_pair(
@@ -120,6 +130,9 @@ pub(crate) fn in_process(
         ],
     )?;
 
+    // Session objects: they go with the owner session.
+    let ec_copy = session_copy(&owner, ec_key)?;
+    let rsa_copy = session_copy(&owner, rsa_key)?;
     let hash = [0x5a_u8; 32];
     let mut digest_info = SHA256_DIGEST_INFO.to_vec();
     digest_info.extend_from_slice(&hash);
@@ -136,6 +149,18 @@ pub(crate) fn in_process(
             (
                 "RSA-2048 PKCS#1 v1.5 sign-hash, cryptoki",
                 rsa_key,
+                rsa_pkcs,
+                &digest_info[..],
+            ),
+            (
+                "ECDSA P-256 sign-hash, cryptoki on a session copy",
+                ec_copy,
+                ecdsa,
+                &hash[..],
+            ),
+            (
+                "RSA-2048 PKCS#1 v1.5 sign-hash, cryptoki on a session copy",
+                rsa_copy,
                 rsa_pkcs,
                 &digest_info[..],
             ),
@@ -158,11 +183,12 @@ pub(crate) fn in_process(
 /// take turns to accept (each blocked in `accept` on the one socket), and
 /// the thread that accepts a connection reads the request (the header,
 /// then the body and auth bytes it announces, none of it decoded beyond
-/// the header), signs a fixed 32-byte hash with `CKM_ECDSA` and a P-256
-/// token key made at start, answers with a sign-hash result that a Parsec
-/// client decodes, and closes. No hand-over between threads, no key store,
-/// no authentication, no timeouts. The key pair stays on the token: the
-/// token is a scratch one (`ci/bench.sh` makes it).
+/// the header), signs a fixed 32-byte hash with `CKM_ECDSA` and a session
+/// copy of a P-256 token key made at start, answers with a sign-hash
+/// result that a Parsec client decodes, and closes. No hand-over between
+/// threads, no key store, no authentication, no timeouts. The key pair
+/// stays on the token: the token is a scratch one (`ci/bench.sh` makes
+/// it).
 pub(crate) fn signing_floor(
     path: &str,
     library: &str,
@@ -170,7 +196,8 @@ pub(crate) fn signing_floor(
     threads: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (context, slot, owner) = logged_in(library, pin)?;
-    let (_public, key) = p256_pair(&owner)?;
+    let (_public, private) = p256_pair(&owner)?;
+    let key = session_copy(&owner, private)?;
     let _ = std::fs::remove_file(path);
     let listener = std::os::unix::net::UnixListener::bind(path)?;
     let pool = Pool(Mutex::new(Vec::new()));

@@ -5,7 +5,9 @@
 //! itself (crypto, key store) runs on the `thread_pool_size` worker
 //! threads, with as many requests again queued for them; the thread that
 //! runs a request also writes its answer and closes the connection (see
-//! [`hand_to_worker`]). The body length is checked against the limit as
+//! [`hand_to_worker`]), then takes the next connection from the socket
+//! itself, so that under load one thread reads, runs and answers a request
+//! (see [`next_job`]). The body length is checked against the limit as
 //! soon as the header is in, before any of the body is read.
 //!
 //! A connection starts unregistered with the runtime (see [`Connection`]):
@@ -39,11 +41,13 @@ use rustix::net::{RecvFlags, SendFlags};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::error::Elapsed;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -66,7 +70,126 @@ pub(crate) struct Shared {
     pub(crate) timeout: Duration,
     /// Largest request body accepted.
     pub(crate) body_len_limit: usize,
+    /// What the worker threads share with the serving loop to take
+    /// connections themselves.
+    pub(crate) workers: Workers,
 }
+
+/// The worker threads' side of taking connections: a worker that has
+/// answered a request takes the next connection from the socket itself
+/// (see [`next_job`]), and while the workers take them (one waits on the
+/// socket, or every worker is busy and will take its next), the serving
+/// loop leaves the socket to them (`run::serve`).
+pub(crate) struct Workers {
+    /// The listening socket; `None` before the serving loop starts and
+    /// once it stops.
+    pub(crate) listener: RwLock<Option<std::os::unix::net::UnixListener>>,
+    /// How many worker threads there are (`thread_pool_size`).
+    count: usize,
+    /// Workers running a request or taking their next.
+    working: AtomicUsize,
+    /// Workers waiting on the socket for a connection (see [`next_job`]).
+    polling: AtomicUsize,
+    /// Requests handed to the worker pool that no worker has started: a
+    /// worker takes these before any new connection.
+    unstarted: AtomicUsize,
+    /// Requests the workers have answered, for the serving loop to see
+    /// whether they are getting on.
+    answered: AtomicUsize,
+    /// Set while the serving loop leaves the socket to the workers: the
+    /// worker that stops taking connections then tells it (`freed`).
+    left_to_workers: AtomicBool,
+    freed: Notify,
+    /// Connections a worker took that have to wait, sent to the serving
+    /// loop to go on as its tasks.
+    waiting: UnboundedSender<Waiting>,
+}
+
+impl Workers {
+    /// `count` workers, sending connections that wait on `waiting`.
+    pub(crate) fn new(count: usize, waiting: UnboundedSender<Waiting>) -> Self {
+        Workers {
+            listener: RwLock::new(None),
+            count,
+            working: AtomicUsize::new(0),
+            polling: AtomicUsize::new(0),
+            unstarted: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
+            left_to_workers: AtomicBool::new(false),
+            freed: Notify::new(),
+            waiting,
+        }
+    }
+
+    /// Whether the workers take the new connections themselves: one waits
+    /// on the socket, or every worker is running a request and will look
+    /// for its next there when done.
+    pub(crate) fn take_connections(&self) -> bool {
+        self.polling.load(Ordering::SeqCst) > 0 || self.working.load(Ordering::SeqCst) >= self.count
+    }
+
+    /// Whether a worker waits on the socket now.
+    pub(crate) fn waiting_on_socket(&self) -> bool {
+        self.polling.load(Ordering::SeqCst) > 0
+    }
+
+    /// Counts one more worker, unless all are working already.
+    fn add_helper(&self) -> bool {
+        self.working
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |working| {
+                (working < self.count).then_some(working + 1)
+            })
+            .is_ok()
+    }
+
+    /// How many requests the workers have answered so far.
+    pub(crate) fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+
+    /// The serving loop has stopped watching the socket, leaving it to the
+    /// workers. Returns false if they no longer take connections (the last
+    /// may have stopped just before): the loop must watch again.
+    pub(crate) fn leave_socket(&self) -> bool {
+        self.left_to_workers.store(true, Ordering::SeqCst);
+        if self.take_connections() {
+            return true;
+        }
+        self.left_to_workers.store(false, Ordering::SeqCst);
+        false
+    }
+
+    /// The serving loop watches the socket again.
+    pub(crate) fn take_socket_back(&self) {
+        self.left_to_workers.store(false, Ordering::SeqCst);
+    }
+
+    /// Ends once the workers have stopped taking connections after
+    /// [`Workers::leave_socket`] (or at once, if they did before the last
+    /// call).
+    pub(crate) async fn freed(&self) {
+        self.freed.notified().await;
+    }
+
+    fn starts(&self) {
+        self.unstarted.fetch_sub(1, Ordering::SeqCst);
+        self.working.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn stops(&self) {
+        self.working.fetch_sub(1, Ordering::SeqCst);
+        // Checked after the count went down, as `leave_socket` checks the
+        // count after setting the flag: one of the two sees the other. A
+        // worker still waiting on the socket tells the loop when it stops.
+        if self.left_to_workers.load(Ordering::SeqCst) && !self.take_connections() {
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// A connection, as far as it was served, that has to wait (for bytes, a
+/// worker, room in the socket) and goes on as a task of the serving loop.
+pub(crate) type Waiting = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// How many requests may be handed to `thread_pool_size` workers at once:
 /// one running on each, and one queued behind each. Without the queue, a
@@ -219,7 +342,25 @@ impl Connection {
 }
 
 /// Serves one connection: read one request, answer it, close.
-pub(crate) async fn serve_connection(mut stream: Connection, shared: Arc<Shared>) {
+pub(crate) async fn serve_connection(stream: Connection, shared: Arc<Shared>) {
+    if let Some(job) = read_and_answer(stream, &shared).await {
+        let Ok(permit) = Arc::clone(&shared.worker_queue).acquire_owned().await else {
+            return;
+        };
+        hand_to_worker(job, permit, shared);
+    }
+}
+
+/// A request, read whole, that needs a worker thread, with its connection.
+struct Job {
+    stream: Connection,
+    request: Request,
+    peer: Option<PeerCredentials>,
+}
+
+/// Reads the request and answers it, unless it needs a worker thread: then
+/// it is given back, to run on one.
+async fn read_and_answer(mut stream: Connection, shared: &Shared) -> Option<Job> {
     // A client that is too slow, or stops half-way, is told so
     // (ConnectionError) if it still listens; then the connection closes.
     let broken = || {
@@ -246,19 +387,20 @@ pub(crate) async fn serve_connection(mut stream: Connection, shared: Arc<Shared>
             let peer = (request.header.auth_type == AuthType::UnixPeerCredentials)
                 .then(|| stream.peer_credentials())
                 .flatten();
-            match answer_inline(request, peer, &shared) {
+            match answer_inline(request, peer, shared) {
                 Ok(response) => (encode(response), true),
                 Err(request) => {
-                    let Ok(permit) = Arc::clone(&shared.worker_queue).acquire_owned().await else {
-                        return;
-                    };
-                    hand_to_worker(stream, request, peer, permit, shared);
-                    return;
+                    return Some(Job {
+                        stream,
+                        request,
+                        peer,
+                    });
                 }
             }
         }
     };
-    send_reply(stream, reply, whole_request_read, &shared).await;
+    send_reply(stream, reply, whole_request_read, shared).await;
+    None
 }
 
 /// Runs `work` under `timeout`, with the clock started when `work` first
@@ -328,44 +470,212 @@ async fn drain(stream: &mut Connection, timeout: Duration) {
 /// answer at once does the rest go back to the runtime, to be written
 /// under the timeout. `permit` is the request's place in the worker
 /// queue, held until the answer is written or handed back.
-fn hand_to_worker(
-    stream: Connection,
-    request: Request,
-    peer: Option<PeerCredentials>,
-    permit: OwnedSemaphorePermit,
-    shared: Arc<Shared>,
-) {
+///
+/// A worker that has answered then takes the next connection itself,
+/// unless a handed request waits for a worker (see [`work`] and
+/// [`next_job`]), and goes on with it under the same permit: under load a
+/// request is then read, run and answered by one thread, with no hand-over
+/// from the serving loop. Measured with ECDSA P-256 on SoftHSM2 at 8
+/// clients (2 workers): 15,200-16,300 signatures a second when the loop
+/// handed every request over, 20,700-20,800 this way.
+fn hand_to_worker(job: Job, permit: OwnedSemaphorePermit, shared: Arc<Shared>) {
     let runtime = tokio::runtime::Handle::current();
+    shared.workers.unstarted.fetch_add(1, Ordering::SeqCst);
     drop(tokio::task::spawn_blocking(move || {
-        let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let dispatcher = match shared.dispatcher.read() {
+        shared.workers.starts();
+        work(Some(job), permit, &shared, &runtime);
+    }));
+}
+
+/// A worker's turn: runs `job`, then takes connections from the socket
+/// itself (see [`next_job`]) for as long as there are, each under
+/// `permit`.
+fn work(
+    mut job: Option<Job>,
+    mut permit: OwnedSemaphorePermit,
+    shared: &Arc<Shared>,
+    runtime: &tokio::runtime::Handle,
+) {
+    loop {
+        if let Some(running) = job.take() {
+            let kept = run_job(running, permit, shared, runtime);
+            shared.workers.answered.fetch_add(1, Ordering::SeqCst);
+            match kept {
+                Some(kept) => permit = kept,
+                None => break,
+            }
+        }
+        match next_job(shared, runtime) {
+            Some(next) => job = Some(next),
+            None => {
+                drop(permit);
+                break;
+            }
+        }
+    }
+    shared.workers.stops();
+}
+
+/// Starts one more worker to take connections from the socket, if a
+/// worker thread and a place in the worker queue are free and no handed
+/// request waits: called by a worker that has just taken a connection and
+/// sees more queued behind it.
+fn start_helper(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle) {
+    if shared.workers.unstarted.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    let Ok(permit) = Arc::clone(&shared.worker_queue).try_acquire_owned() else {
+        return;
+    };
+    if !shared.workers.add_helper() {
+        return;
+    }
+    let shared = Arc::clone(shared);
+    let on = runtime.clone();
+    drop(runtime.spawn_blocking(move || work(None, permit, &shared, &on)));
+}
+
+/// Runs `job` here and writes its answer; gives the permit back, unless
+/// the rest of the answer had to go to the runtime with it.
+fn run_job(
+    job: Job,
+    permit: OwnedSemaphorePermit,
+    shared: &Arc<Shared>,
+    runtime: &tokio::runtime::Handle,
+) -> Option<OwnedSemaphorePermit> {
+    let Job {
+        mut stream,
+        request,
+        peer,
+    } = job;
+    let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let dispatcher = match shared.dispatcher.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        dispatcher.handle(request, peer)
+    }));
+    let reply = match handled {
+        Ok(response) => encode(response),
+        Err(_) => {
+            // The connection closes unanswered, as Parsec's does.
+            log::error!("a request handler panicked");
+            return Some(permit);
+        }
+    };
+    match stream.write_now(&reply) {
+        Ok(written) if written == reply.len() => {}
+        Ok(written) => {
+            let mut rest = reply;
+            rest.drain(..written);
+            let shared = Arc::clone(shared);
+            drop(runtime.spawn(async move {
+                send_reply(stream, rest, true, &shared).await;
+                drop(permit);
+            }));
+            return None;
+        }
+        Err(error) => log::debug!("could not write the response: {error}"),
+    }
+    Some(permit)
+}
+
+/// How long a worker with nothing to run waits for a connection on the
+/// socket before it stops: long enough for a client's next request after
+/// its answer, so that a steady client is served by a worker alone, and
+/// short enough that the serving loop soon watches the socket again when
+/// clients go quiet.
+const WORKER_WAIT: Duration = Duration::from_millis(1);
+
+/// The next request for a worker that has just answered one (or started
+/// to help): taken from the socket by the worker itself, waiting up to
+/// [`WORKER_WAIT`] for a connection, and read without waiting. None if a
+/// request handed over by the serving loop waits for a worker (this one
+/// goes to it), or no connection comes, or psecd is stopping.
+///
+/// A connection whose request is answered without a worker (Ping, a
+/// malformed request) is answered here, and the next one taken. One that
+/// has to wait (its request not all there yet, say) goes to the serving
+/// loop as it stands, to go on as a task of its own, under the timeout.
+fn next_job(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle) -> Option<Job> {
+    let mut waited_since: Option<std::time::Instant> = None;
+    loop {
+        if shared.workers.unstarted.load(Ordering::SeqCst) > 0 {
+            return None;
+        }
+        let accepted = {
+            let listener = match shared.workers.listener.read() {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            dispatcher.handle(request, peer)
-        }));
-        let reply = match handled {
-            Ok(response) => encode(response),
-            Err(_) => {
-                // The connection closes unanswered, as Parsec's does.
-                log::error!("a request handler panicked");
-                return;
+            let listener = listener.as_ref()?;
+            match listener.accept() {
+                Ok((socket, _)) => {
+                    if readable_within(listener, Duration::ZERO) {
+                        start_helper(shared, runtime);
+                    }
+                    Some(socket)
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    let since = *waited_since.get_or_insert_with(std::time::Instant::now);
+                    let left = WORKER_WAIT.checked_sub(since.elapsed())?;
+                    shared.workers.polling.fetch_add(1, Ordering::SeqCst);
+                    let came = readable_within(listener, left);
+                    shared.workers.polling.fetch_sub(1, Ordering::SeqCst);
+                    if !came {
+                        return None;
+                    }
+                    None
+                }
+                // A failure the serving loop also meets and answers (a
+                // pause when out of descriptors, say).
+                Err(_) => return None,
             }
         };
-        let mut stream = stream;
-        match stream.write_now(&reply) {
-            Ok(written) if written == reply.len() => {}
-            Ok(written) => {
-                let mut rest = reply;
-                rest.drain(..written);
-                drop(runtime.spawn(async move {
-                    send_reply(stream, rest, true, &shared).await;
-                    drop(permit);
-                }));
+        let Some(socket) = accepted else {
+            continue;
+        };
+        waited_since = None;
+        let _runtime = runtime.enter();
+        let mut serving: std::pin::Pin<Box<dyn Future<Output = Option<Job>> + Send>> = {
+            let shared = Arc::clone(shared);
+            Box::pin(
+                async move { read_and_answer(Connection::accepted(socket, false), &shared).await },
+            )
+        };
+        match serving
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Some(job)) => return Some(job),
+            Poll::Ready(None) => {}
+            Poll::Pending => {
+                let shared_again = Arc::clone(shared);
+                let waiting: Waiting = Box::pin(async move {
+                    if let Some(job) = serving.await {
+                        let queue = Arc::clone(&shared_again.worker_queue);
+                        if let Ok(permit) = queue.acquire_owned().await {
+                            hand_to_worker(job, permit, shared_again);
+                        }
+                    }
+                });
+                // The serving loop has stopped: the connection closes.
+                let _ = shared.workers.waiting.send(waiting);
             }
-            Err(error) => log::debug!("could not write the response: {error}"),
         }
-    }));
+    }
+}
+
+/// Whether `listener` has a connection queued, or gets one within
+/// `timeout`.
+fn readable_within(listener: &std::os::unix::net::UnixListener, timeout: Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let timeout = Timespec {
+        tv_sec: 0,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    poll(&mut fds, Some(&timeout)).is_ok_and(|ready| ready > 0)
 }
 
 /// The bytes of `response`; one that can not be encoded is answered with

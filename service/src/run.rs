@@ -2,17 +2,18 @@
 
 use crate::assemble::{self, StartError};
 use crate::config::Config;
-use crate::front::{self, Connection, Shared, serve_connection};
+use crate::front::{self, Connection, Shared, Waiting, Workers, serve_connection};
 use std::future::Future;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use std::task::{Context, Waker};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 
 /// How psecd was started.
@@ -87,14 +88,16 @@ pub fn run(options: Options) -> Result<(), StartError> {
         .build()
         .map_err(io_error("start the runtime"))?;
     let worker_queue_len = front::worker_queue_len(config.core_settings.thread_pool_size);
+    let (waiting, waiting_connections) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         dispatcher: RwLock::new(dispatcher),
         worker_queue: Arc::new(Semaphore::new(worker_queue_len as usize)),
         worker_queue_len,
         timeout: Duration::from_millis(config.listener.timeout),
         body_len_limit: config.core_settings.body_len_limit,
+        workers: Workers::new(config.core_settings.thread_pool_size, waiting),
     });
-    runtime.block_on(serve(config, options, shared))
+    runtime.block_on(serve(config, options, shared, waiting_connections))
 }
 
 /// Logging to stderr (the journal under systemd), at the configured level,
@@ -247,38 +250,162 @@ fn start_connection(
     waits
 }
 
-async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<(), StartError> {
+/// How the serving loop holds the listening socket.
+enum Watch {
+    /// Registered with the runtime: the loop accepts connections.
+    Accepting(AsyncFd<UnixListener>),
+    /// Not registered, so that no new connection wakes the loop: the
+    /// workers take the connections themselves (one waits on the socket,
+    /// or all are busy and each takes its next when done). `answered` is
+    /// the workers' count of answered requests when the loop last looked.
+    LeftToWorkers {
+        socket: UnixListener,
+        answered: usize,
+    },
+}
+
+/// How often the serving loop looks whether the workers it left the socket
+/// to are getting on. If none has answered a request since the last look
+/// and none waits on the socket (all are on long operations: key
+/// generations, say), the loop takes the socket back and accepts, as it
+/// does when no worker takes connections, so that no connection waits in
+/// the socket's queue behind them for longer.
+const WORKERS_LOOK: Duration = Duration::from_millis(1);
+
+/// What a turn of the serving loop leads to.
+enum Turn {
+    Serve,
+    /// An accept failed for want of a resource: pause.
+    Pause,
+    /// Leave the socket to the workers.
+    LeaveToWorkers,
+    /// Watch the socket again.
+    TakeBack,
+    /// The workers are getting on: look again later.
+    LookAgain(usize),
+    Reload,
+    Stop,
+}
+
+/// Registers `socket` with the runtime, or gives it back with the error.
+fn watched(socket: UnixListener) -> Result<AsyncFd<UnixListener>, (UnixListener, std::io::Error)> {
+    // tokio deprecates `AsyncFd::try_new` (for `unsafe fn register`)
+    // because a type that only borrows its descriptor could close it while
+    // it is registered. A `UnixListener` owns its descriptor, and the
+    // `AsyncFd` owns the listener, so the descriptor lives exactly as long
+    // as the registration: the call is sound here, and needs no unsafe
+    // code.
+    #[allow(deprecated)]
+    AsyncFd::try_new(socket).map_err(|error| error.into_parts())
+}
+
+/// Waits until the socket is readable, if the loop watches it.
+async fn readable(
+    watch: &Watch,
+) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, UnixListener>> {
+    match watch {
+        Watch::Accepting(listener) => listener.readable().await,
+        Watch::LeftToWorkers { .. } => std::future::pending().await,
+    }
+}
+
+/// The serving loop: accepts connections and serves them (see
+/// [`accept_batch`]), runs the connections that wait as tasks, and
+/// answers signals: SIGHUP reloads, SIGTERM and SIGINT stop.
+///
+/// A worker that has answered a request takes the next connection from
+/// the socket itself (see `front::hand_to_worker`). While the workers take
+/// the connections (one waits on the socket, or all are busy), the loop
+/// stops watching the socket: a request is then read, run and answered by
+/// one worker, with no wake-up of the loop and no hand-over. The loop
+/// watches again as soon as the last worker taking connections stops (it
+/// tells the loop), or when the workers have answered nothing for
+/// [`WORKERS_LOOK`]. A Ping-only load never starts a worker: the loop
+/// answers it.
+async fn serve(
+    config: Config,
+    options: Options,
+    shared: Arc<Shared>,
+    mut waiting: UnboundedReceiver<Waiting>,
+) -> Result<(), StartError> {
     let (listener, created) = listener(&config)?;
     listener
         .set_nonblocking(true)
         .map_err(io_error("make the socket non-blocking"))?;
-    // tokio deprecates `AsyncFd::new` (for `unsafe fn register`) because a
-    // type that only borrows its descriptor could close it while it is
-    // registered. A `UnixListener` owns its descriptor, and the `AsyncFd`
-    // owns the listener, so the descriptor lives exactly as long as the
-    // registration: the call is sound here, and needs no unsafe code.
-    #[allow(deprecated)]
-    let listener = AsyncFd::new(listener).map_err(io_error("watch the socket"))?;
+    *write_lock(&shared.workers.listener) = Some(
+        listener
+            .try_clone()
+            .map_err(io_error("share the socket with the workers"))?,
+    );
+    let mut watch = Watch::Accepting(
+        watched(listener).map_err(|(_, error)| io_error("watch the socket")(error))?,
+    );
+    let look = tokio::time::sleep(WORKERS_LOOK);
+    tokio::pin!(look);
     let mut terminate = signal(SignalKind::terminate()).map_err(io_error("watch SIGTERM"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("watch SIGINT"))?;
     let mut hangup = signal(SignalKind::hangup()).map_err(io_error("watch SIGHUP"))?;
     let mut connections = JoinSet::new();
+    // The workers' count of answered requests when the loop last found
+    // them all stuck (see WORKERS_LOOK): it leaves the socket to them
+    // again only once they have answered more.
+    let mut stuck_at: Option<usize> = None;
     notify(&[sd_notify::NotifyState::Ready]);
     log::info!("psecd {} ready", env!("CARGO_PKG_VERSION"));
     loop {
-        tokio::select! {
-            ready = listener.readable() => match ready {
+        let left = matches!(watch, Watch::LeftToWorkers { .. });
+        let turn = tokio::select! {
+            ready = readable(&watch), if !left => match ready {
                 Ok(mut ready) => {
-                    if accept_batch(&mut ready, &shared, &mut connections) {
-                        tokio::time::sleep(ACCEPT_FAILURE_PAUSE).await;
+                    if stuck_at.is_some_and(|at| shared.workers.answered() > at) {
+                        stuck_at = None;
+                    }
+                    if stuck_at.is_none() && shared.workers.take_connections() {
+                        Turn::LeaveToWorkers
+                    } else if accept_batch(&mut ready, &shared, &mut connections) {
+                        Turn::Pause
+                    } else {
+                        Turn::Serve
                     }
                 }
-                Err(error) => log::warn!("waiting for connections failed: {error}"),
+                Err(error) => {
+                    log::warn!("waiting for connections failed: {error}");
+                    Turn::Serve
+                }
             },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
-            _ = hangup.recv() => reload(&options, &config, &shared).await,
+            () = shared.workers.freed(), if left => Turn::TakeBack,
+            () = &mut look, if left => match watch {
+                Watch::LeftToWorkers { answered, .. }
+                    if shared.workers.answered() == answered && !shared.workers.waiting_on_socket() =>
+                {
+                    stuck_at = Some(answered);
+                    Turn::TakeBack
+                }
+                _ => Turn::LookAgain(shared.workers.answered()),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => Turn::Serve,
+            Some(connection) = waiting.recv() => {
+                drop(connections.spawn(connection));
+                Turn::Serve
+            }
+            _ = terminate.recv() => Turn::Stop,
+            _ = interrupt.recv() => Turn::Stop,
+            _ = hangup.recv() => Turn::Reload,
+        };
+        match turn {
+            Turn::Pause => tokio::time::sleep(ACCEPT_FAILURE_PAUSE).await,
+            Turn::Serve => {}
+            Turn::LeaveToWorkers => watch = leave_to_workers(watch, &shared, look.as_mut()),
+            Turn::TakeBack => watch = take_back(watch, &shared),
+            Turn::LookAgain(answered) => {
+                if let Watch::LeftToWorkers { answered: seen, .. } = &mut watch {
+                    *seen = answered;
+                }
+                look.as_mut()
+                    .reset(tokio::time::Instant::now() + WORKERS_LOOK);
+            }
+            Turn::Reload => reload(&options, &config, &shared).await,
+            Turn::Stop => break,
         }
     }
     notify(&[sd_notify::NotifyState::Stopping]);
@@ -286,18 +413,76 @@ async fn serve(config: Config, options: Options, shared: Arc<Shared>) -> Result<
         "stopping: finishing {} connection(s) in flight",
         connections.len()
     );
-    drop(listener);
-    while connections.join_next().await.is_some() {}
-    // Requests handed to workers hold a permit each until answered.
-    let _ = shared
-        .worker_queue
-        .acquire_many(shared.worker_queue_len)
-        .await;
+    // The workers take no more connections (one taken meanwhile goes on).
+    *write_lock(&shared.workers.listener) = None;
+    drop(watch);
+    // Requests handed to workers hold a permit each until answered, and a
+    // worker may still send a connection that has to wait: the loop takes
+    // those until every connection is done and every permit back.
+    loop {
+        tokio::select! {
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(connection) = waiting.recv() => drop(connections.spawn(connection)),
+            all = shared.worker_queue.acquire_many(shared.worker_queue_len), if connections.is_empty() => {
+                drop(all);
+                match waiting.try_recv() {
+                    Ok(connection) => drop(connections.spawn(connection)),
+                    Err(_) => break,
+                }
+            }
+        }
+    }
     if created {
         let _ = std::fs::remove_file(&config.listener.socket_path);
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// Stops watching the socket, leaving it to the workers, unless they have
+/// stopped taking connections by now.
+fn leave_to_workers(
+    watch: Watch,
+    shared: &Shared,
+    look: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> Watch {
+    let Watch::Accepting(listener) = watch else {
+        return watch;
+    };
+    let socket = listener.into_inner();
+    if shared.workers.leave_socket() {
+        look.reset(tokio::time::Instant::now() + WORKERS_LOOK);
+        return Watch::LeftToWorkers {
+            socket,
+            answered: shared.workers.answered(),
+        };
+    }
+    reregistered(socket)
+}
+
+/// Watches the socket again.
+fn take_back(watch: Watch, shared: &Shared) -> Watch {
+    let Watch::LeftToWorkers { socket, .. } = watch else {
+        return watch;
+    };
+    shared.workers.take_socket_back();
+    reregistered(socket)
+}
+
+/// The socket registered again: connections queued meanwhile make it
+/// readable at once. Should registering fail, the loop looks again after
+/// [`WORKERS_LOOK`] (the workers still take connections meanwhile).
+fn reregistered(socket: UnixListener) -> Watch {
+    match watched(socket) {
+        Ok(listener) => Watch::Accepting(listener),
+        Err((socket, error)) => {
+            log::warn!("watching the socket again failed: {error}");
+            Watch::LeftToWorkers {
+                socket,
+                answered: usize::MAX,
+            }
+        }
+    }
 }
 
 /// SIGHUP: read the configuration again and swap in a new dispatcher,
@@ -357,6 +542,13 @@ async fn reload(options: &Options, running: &Config, shared: &Arc<Shared>) {
         },
     }
     notify(&[sd_notify::NotifyState::Ready]);
+}
+
+/// The write guard of `lock`; a panic while it was held leaves an
+/// `Option` that is valid as it stands.
+fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Tells systemd, when psecd runs under it; does nothing otherwise.

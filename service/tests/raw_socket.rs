@@ -316,10 +316,26 @@ fn an_answer_larger_than_the_socket_buffer_arrives_whole() {
     // doing only after a pause.
     const SIZE: usize = 1 << 20;
     let psecd = Psecd::start();
+    let request = random_request(SIZE);
+    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(&request).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert_random_bytes(&answer, SIZE);
+    assert_still_serves(&psecd);
+}
+
+/// A request for `size` random bytes from the Mbed Crypto provider: work
+/// for a worker thread.
+fn random_request(size: usize) -> Vec<u8> {
     let op = NativeOperation::PsaGenerateRandom(
-        psec_interface::operations::psa_generate_random::Operation { size: SIZE },
+        psec_interface::operations::psa_generate_random::Operation { size },
     );
-    let request = Request {
+    Request {
         header: RequestHeader::new(
             ProviderId::MbedCrypto,
             AuthType::Direct,
@@ -329,20 +345,70 @@ fn an_answer_larger_than_the_socket_buffer_arrives_whole() {
         auth: AuthBuffer::from("app"),
     }
     .encode()
-    .unwrap();
-    let mut stream = UnixStream::connect(&psecd.socket).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(&request).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let response = Response::read_from(&mut answer.as_slice(), 2 << 20).unwrap();
+    .unwrap()
+    .to_vec()
+}
+
+/// `answer` is a successful answer with `size` random bytes.
+fn assert_random_bytes(answer: &[u8], size: usize) {
+    let response = Response::read_from(&mut &answer[..], 2 << 20).unwrap();
     assert_eq!(response.header.status, ResponseStatus::Success);
     match NativeResult::from_body(Opcode::PsaGenerateRandom, &response.body).unwrap() {
-        NativeResult::PsaGenerateRandom(result) => assert_eq!(result.random_bytes.len(), SIZE),
+        NativeResult::PsaGenerateRandom(result) => assert_eq!(result.random_bytes.len(), size),
         other => panic!("not random bytes: {other:?}"),
     }
+}
+
+#[test]
+fn while_workers_take_connections_themselves_every_kind_of_request_is_answered() {
+    // Under load a worker takes its next connection from the socket itself
+    // and the serving loop stops watching it. Mixed into that load: what
+    // a worker must neither be held by nor answer wrongly. Silent clients
+    // (a 60 s timeout: one that held the only worker would starve
+    // everyone past the 10 s read timeout), requests in pieces, Pings and
+    // malformed requests, which a worker answers or hands to the loop.
+    let psecd = Psecd::start_with(&TestConfig {
+        thread_pool_size: 1,
+        timeout_ms: 60_000,
+        ..TestConfig::default()
+    });
+    let random = random_request(32);
+    let mut bad_magic = ping_bytes();
+    bad_magic[0] ^= 0xff;
+    let silent = std::thread::scope(|scope| {
+        for thread in 0..8_usize {
+            let (psecd, random, bad_magic) = (&psecd, &random, &bad_magic);
+            scope.spawn(move || {
+                for round in 0..60_usize {
+                    match (thread + round) % 5 {
+                        0 | 1 => assert_random_bytes(&exchange(psecd, random), 32),
+                        2 => {
+                            let mut stream = UnixStream::connect(&psecd.socket).unwrap();
+                            stream
+                                .set_read_timeout(Some(Duration::from_secs(10)))
+                                .unwrap();
+                            stream.write_all(&random[..10]).unwrap();
+                            std::thread::sleep(Duration::from_millis(2));
+                            stream.write_all(&random[10..]).unwrap();
+                            let mut answer = Vec::new();
+                            stream.read_to_end(&mut answer).unwrap();
+                            assert_random_bytes(&answer, 32);
+                        }
+                        3 => assert_still_serves(psecd),
+                        _ => assert_eq!(
+                            status_of(&exchange(psecd, bad_magic)),
+                            ResponseStatus::InvalidHeader
+                        ),
+                    }
+                }
+            });
+        }
+        // Opened while the load runs, and held until it is over.
+        std::thread::sleep(Duration::from_millis(20));
+        (0..10)
+            .map(|_| UnixStream::connect(&psecd.socket).unwrap())
+            .collect::<Vec<_>>()
+    });
     assert_still_serves(&psecd);
+    drop(silent);
 }

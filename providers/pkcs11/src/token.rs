@@ -523,7 +523,10 @@ impl Token {
             // Held while copying (a key's first use only), so that the
             // copies never pass the limit.
             let mut handles = self.handles();
-            let copies = handles.values().filter(|known| known.copy.is_some()).count();
+            let copies = handles
+                .values()
+                .filter(|known| known.copy.is_some())
+                .count();
             let copy = if self.handles_unique && copies < self.max_copies {
                 self.session_copy(object)
             } else {
@@ -565,7 +568,10 @@ impl Token {
         login
             .copy_object(object, &[Attribute::Token(false)])
             .inspect_err(|error| {
-                log::debug!("token `{}`: no session copy of a key object: {error}", self.label);
+                log::debug!(
+                    "token `{}`: no session copy of a key object: {error}",
+                    self.label
+                );
             })
             .ok()
     }

@@ -53,28 +53,35 @@ impl OpenKey<'_> {
     /// from an earlier use if it still names that object (see
     /// `Token::known_handle`), else one searched for. Should the token
     /// call a known handle invalid (its object destroyed by another
-    /// process, say), the handle is forgotten and `op` runs once more on
-    /// the object searched for afresh. The whole runs under
-    /// `Token::using_handles`, so this provider destroys no object while
-    /// its handle is in use here.
+    /// process, say), the key's handles are forgotten (and their session
+    /// copies destroyed) once no operation uses a handle
+    /// (`Token::changing_objects`), and `op` runs once more on the object
+    /// searched for afresh. Each use runs under `Token::using_handles`, so
+    /// this provider destroys no object while its handle is in use here.
     fn with_object<T>(
         &self,
         class: ObjectClass,
         op: impl Fn(ObjectHandle) -> CkResult<T>,
     ) -> Result<CkResult<T>> {
         let token = self.session.token;
-        let _using = token.using_handles();
-        if let Some(handle) = token.known_handle(&self.session, &self.id, class) {
-            match op(handle) {
-                Err(CkError::Pkcs11(
-                    RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid,
-                    _,
-                )) => {
-                    token.forget_handles(&self.id);
-                }
-                done => return Ok(done),
+        {
+            let _using = token.using_handles();
+            match token.known_handle(&self.session, &self.id, class) {
+                None => return Ok(op(self.find_object(class)?)),
+                Some(handle) => match op(handle) {
+                    Err(CkError::Pkcs11(
+                        RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid,
+                        _,
+                    )) => {}
+                    done => return Ok(done),
+                },
             }
         }
+        {
+            let _changing = token.changing_objects();
+            token.forget_handles(&self.id);
+        }
+        let _using = token.using_handles();
         Ok(op(self.find_object(class)?))
     }
 
@@ -791,8 +798,13 @@ impl Pkcs11Provider {
         let handle = *handles
             .first()
             .unwrap_or_else(|| panic!("no private key object"));
-        self.token()
-            .remember_handle(to, ObjectClass::PRIVATE_KEY, handle);
+        let token = self.token();
+        {
+            let _changing = token.changing_objects();
+            token.forget_handles(to);
+        }
+        let _using = token.using_handles();
+        token.remember_handle(to, ObjectClass::PRIVATE_KEY, handle);
     }
 
     /// How many objects the token holds, of any key.

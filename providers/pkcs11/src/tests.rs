@@ -915,6 +915,37 @@ softhsm_test! {
     }
 }
 
+softhsm_test! {
+    /// Threads that use a new key at once all find its objects, and more
+    /// than one may make a session copy of the same object: none may
+    /// destroy a copy another thread is using (SoftHSM2 then fails the
+    /// use half-way, with errors other than an invalid handle).
+    fn threads_using_a_new_key_at_once_all_sign_and_verify() {
+        let alg = ecdsa(Hash::Sha256);
+        for round in 0..8 {
+            let (_store, provider) = setup();
+            let owner = app("alice");
+            let name = format!("fresh-{round}");
+            generate(&provider, &owner, &name, ecc_key(256)).unwrap();
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                for thread in 0..8_u8 {
+                    let (provider, owner, name, start) = (&provider, &owner, &name, &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        for n in 0..4_u8 {
+                            let hash = [thread ^ (n << 4); 32];
+                            let signature = sign_hash(provider, owner, name, alg, &hash).unwrap();
+                            verify_hash(provider, owner, name, alg, &hash, &signature).unwrap();
+                        }
+                    });
+                }
+            });
+            assert!(provider.token().copies_for_tests() <= 2);
+        }
+    }
+}
+
 /// Set, in a child process of a test, to the hex `CKA_ID` whose objects it
 /// destroys as another process on the token would.
 const FOREIGN_ENV: &str = "PSEC_PKCS11_TEST_FOREIGN";

@@ -423,11 +423,11 @@ impl Token {
     /// - only this process sees it (session objects are the application's
     ///   own), and nothing but this provider destroys it: its handle names
     ///   this key's object for as long as the copy lives;
-    /// - it goes with the key: destroyed with the key's token objects,
-    ///   or with its handle when that is found invalid or superseded.
-    ///   Destroying a copy another thread is using does no harm: the
-    ///   number is never issued again, so that use fails as invalid and
-    ///   searches afresh;
+    /// - it goes with the key: destroyed with the key's token objects, or
+    ///   with its handle when that is found invalid, and only under
+    ///   [`Token::changing_objects`], so never while an operation may use
+    ///   it (SoftHSM2 answers a use that meets the destruction half-way
+    ///   with errors other than an invalid handle);
     /// - it lives in the login session, so it ends with psecd, or with this
     ///   provider at a reload: nothing is ever left on the token.
     ///
@@ -518,37 +518,35 @@ impl Token {
     /// [`Token::known_handle`]). Called with [`Token::using_handles`] held,
     /// so the object is not being destroyed by this provider.
     pub(crate) fn remember_handle(&self, id: &[u8], class: ObjectClass, object: ObjectHandle) {
-        let mut displaced = Vec::new();
-        {
-            // Held while copying (a key's first use only), so that the
-            // copies never pass the limit.
-            let mut handles = self.handles();
-            let copies = handles
-                .values()
-                .filter(|known| known.copy.is_some())
-                .count();
-            let copy = if self.handles_unique && copies < self.max_copies {
-                self.session_copy(object)
-            } else {
-                None
-            };
-            let known = Known {
-                object,
-                copy: copy.map(|handle| SessionCopy {
-                    handle,
-                    checked: Instant::now(),
-                }),
-            };
-            // Another thread may have found the object meanwhile.
-            if let Some(earlier) = handles.insert((id.to_vec(), u64::from(class)), known) {
-                displaced.extend(earlier.copy.map(|copy| copy.handle));
-            }
+        // Held while copying (a key's first use only), so that the copies
+        // never pass the limit and no two are made of one object.
+        let mut handles = self.handles();
+        let key = (id.to_vec(), u64::from(class));
+        // Another thread found the object meanwhile: its entry stands (a
+        // copy it made may be in use, and is destroyed only under
+        // `changing_objects`).
+        if handles.contains_key(&key) {
+            return;
         }
-        self.destroy_copies(&displaced);
+        let copies = handles.values().filter(|known| known.copy.is_some()).count();
+        let copy = if self.handles_unique && copies < self.max_copies {
+            self.session_copy(object)
+        } else {
+            None
+        };
+        let known = Known {
+            object,
+            copy: copy.map(|handle| SessionCopy {
+                handle,
+                checked: Instant::now(),
+            }),
+        };
+        handles.insert(key, known);
     }
 
     /// Forgets the handles of the objects with `CKA_ID` `id`, and destroys
-    /// their session copies.
+    /// their session copies. Called with [`Token::changing_objects`] held:
+    /// no operation uses a handle meanwhile.
     pub(crate) fn forget_handles(&self, id: &[u8]) {
         let mut copies = Vec::new();
         self.handles().retain(|(known_id, _), known| {

@@ -496,6 +496,8 @@ fn work(
     shared: &Arc<Shared>,
     runtime: &tokio::runtime::Handle,
 ) {
+    // Counted out however the turn ends, a panic included.
+    let _counted = Working(&shared.workers);
     loop {
         if let Some(running) = job.take() {
             let kept = run_job(running, permit, shared, runtime);
@@ -513,7 +515,16 @@ fn work(
             }
         }
     }
-    shared.workers.stops();
+}
+
+/// A worker counted as working (by [`Workers::starts`] or
+/// [`Workers::add_helper`]) until this is dropped.
+struct Working<'a>(&'a Workers);
+
+impl Drop for Working<'_> {
+    fn drop(&mut self) {
+        self.0.stops();
+    }
 }
 
 /// Starts one more worker to take connections from the socket, if a

@@ -528,7 +528,10 @@ impl Token {
         if handles.contains_key(&key) {
             return;
         }
-        let copies = handles.values().filter(|known| known.copy.is_some()).count();
+        let copies = handles
+            .values()
+            .filter(|known| known.copy.is_some())
+            .count();
         let copy = if self.handles_unique && copies < self.max_copies {
             self.session_copy(object)
         } else {

@@ -145,9 +145,6 @@ pub(crate) struct Token {
     /// Key objects found before, by `CKA_ID` and class (see
     /// [`Token::known_handle`]).
     handles: Mutex<HashMap<(Vec<u8>, u64), Known>>,
-    /// How long a session copy stands in for its object
-    /// ([`COPY_RECHECK`]; shorter in some tests).
-    copy_recheck: Duration,
     /// The most session copies kept ([`MAX_COPIES`]; fewer in some tests).
     max_copies: usize,
     /// Whether the library issues each object handle number at most once
@@ -269,7 +266,6 @@ impl Token {
             mechanisms,
             idle: Mutex::new(Vec::new()),
             handles: Mutex::new(HashMap::new()),
-            copy_recheck: COPY_RECHECK,
             max_copies: MAX_COPIES,
             handles_unique,
             handle_users: RwLock::new(()),
@@ -417,7 +413,7 @@ impl Token {
     /// locks it, reads its generation), to notice another process's
     /// changes; a session object lives in memory only. ECDSA P-256 through
     /// psecd at 8 clients signed 13,200-13,400 times a second with the
-    /// token objects and 15,900-16,300 with copies, with 18% less of
+    /// token objects and 15,200-16,300 with copies, with 18% less of
     /// psecd's CPU time. The copy is as safe as the handle it replaces:
     ///
     /// - only this process sees it (session objects are the application's
@@ -449,7 +445,7 @@ impl Token {
         if self.handles_unique {
             if let Some(copy) = &mut known.copy {
                 let now = Instant::now();
-                if now.saturating_duration_since(copy.checked) < self.copy_recheck {
+                if now.saturating_duration_since(copy.checked) < COPY_RECHECK {
                     return Some(copy.handle);
                 }
                 copy.checked = now;
@@ -492,7 +488,7 @@ impl Token {
         for known in self.handles().values_mut() {
             if let Some(copy) = &mut known.copy {
                 copy.checked = Instant::now()
-                    .checked_sub(self.copy_recheck)
+                    .checked_sub(COPY_RECHECK)
                     .unwrap_or(copy.checked);
             }
         }

@@ -344,9 +344,13 @@ impl Connection {
 /// Serves one connection: read one request, answer it, close.
 pub(crate) async fn serve_connection(stream: Connection, shared: Arc<Shared>) {
     if let Some(job) = read_and_answer(stream, &shared).await {
-        let Ok(permit) = Arc::clone(&shared.worker_queue).acquire_owned().await else {
-            return;
-        };
+        queue_for_worker(job, shared).await;
+    }
+}
+
+/// Waits for a place in the worker queue, then hands `job` to a worker.
+async fn queue_for_worker(job: Job, shared: Arc<Shared>) {
+    if let Ok(permit) = Arc::clone(&shared.worker_queue).acquire_owned().await {
         hand_to_worker(job, permit, shared);
     }
 }
@@ -664,10 +668,7 @@ fn next_job(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle) -> Option<Jo
                 let shared_again = Arc::clone(shared);
                 let waiting: Waiting = Box::pin(async move {
                     if let Some(job) = serving.await {
-                        let queue = Arc::clone(&shared_again.worker_queue);
-                        if let Ok(permit) = queue.acquire_owned().await {
-                            hand_to_worker(job, permit, shared_again);
-                        }
+                        queue_for_worker(job, shared_again).await;
                     }
                 });
                 // The serving loop has stopped: the connection closes.
